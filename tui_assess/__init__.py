@@ -1,0 +1,3 @@
+"""tui-assess: a terminal coding-assessment environment for backend engineers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,4 @@
+from tui_assess.cli import main
+
+if __name__ == "__main__":
+    main()
