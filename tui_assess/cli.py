@@ -1,0 +1,85 @@
+"""Command line: thin click commands, each one call into the layers below.
+
+Errors a user can cause (UserError) print one sentence on stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tui_assess import __version__
+from tui_assess.errors import UserError
+
+
+class AssessGroup(click.Group):
+    """A click group that turns UserError (and click's usage errors) into one line, exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("standalone_mode", True)
+        try:
+            return super().main(*args, **{**kwargs, "standalone_mode": False})
+        except UserError as exc:
+            click.echo(f"tui-assess: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("tui-assess: aborted.", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            msg = exc.format_message().strip().replace("\n", " ")
+            click.echo(f"tui-assess: {msg} (see --help).", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+
+
+def emit_json(doc: Any) -> None:
+    """Every --json output: one JSON document on stdout, nothing else."""
+    click.echo(json.dumps(doc, indent=2, sort_keys=False))
+
+
+@click.group(cls=AssessGroup, invoke_without_command=True)
+@click.version_option(__version__, prog_name="tui-assess")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """tui-assess: timed backend challenges in the terminal, with sandboxed tests."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def list_cmd(as_json: bool) -> None:
+    """List the bundled challenges."""
+    from tui_assess.challenge.catalog import list_challenges
+
+    challenges = list_challenges()
+    if as_json:
+        emit_json([c.catalog_entry() for c in challenges])
+        return
+    if not challenges:
+        click.echo("No challenges found.")
+        return
+    width = max(len(c.id) for c in challenges)
+    for c in challenges:
+        click.echo(
+            f"{c.id:<{width}}  {c.category:<13} {c.difficulty:<6} "
+            f"{c.time_limit_minutes:>3} min  {c.title}"
+        )
+
+
+@main.command("init")
+@click.argument("challenge")
+@click.argument("directory", type=click.Path(path_type=Path))
+def init_cmd(challenge: str, directory: Path) -> None:
+    """Copy CHALLENGE's starter workspace into DIRECTORY (new or empty)."""
+    from tui_assess.challenge.catalog import resolve
+    from tui_assess.challenge.workspace import init_workspace
+
+    ch = resolve(challenge)
+    init_workspace(ch, directory)
+    click.echo(f"Workspace for {ch.id} ready in {directory}.")
