@@ -97,6 +97,11 @@ class RunResult:
     """Plain words for why a run ended as it did, when it is not simply pass/fail."""
     samples: list[ResourceSample] = field(default_factory=list)
 
+    @classmethod
+    def empty(cls) -> RunResult:
+        """A placeholder result (nothing ran yet)."""
+        return cls("error", [], Resources(), "none", {}, "")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
