@@ -31,6 +31,8 @@ class Limits:
 class TestOutcome:
     """One test's result, as streamed by the reporting plugin."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     name: str
     file: str
@@ -120,12 +122,16 @@ class RunResult:
 class TestStarted:
     """Streamed when pytest starts a test."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
 
 
 @dataclass(frozen=True)
 class TestFinished:
     """Streamed as soon as a test has its outcome."""
+
+    __test__ = False  # not a pytest test class
 
     outcome: TestOutcome
 
