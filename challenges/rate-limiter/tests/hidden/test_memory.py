@@ -27,23 +27,23 @@ def test_memory_does_not_grow_with_one_off_clients(clock):
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        for i in range(20_000):
+        for i in range(10_000):
             clock.advance(0.001)
             lim.allow(f"198.51.100.{i}")
         grown = tracemalloc.get_traced_memory()[0] - base
     finally:
         tracemalloc.stop()
-    # Keeping 20k more clients costs megabytes; a bounded limiter stays flat.
-    assert grown < 1_000_000, f"{grown} bytes more after 20k one-off clients"
+    # Keeping 10k more clients costs megabytes; a bounded limiter stays flat.
+    assert grown < 1_000_000, f"{grown} bytes more after 10k one-off clients"
 
 
 def test_a_limited_client_is_not_forgotten_under_a_flood_of_new_ids(clock):
     lim = TokenBucketLimiter(rate_per_s=1, burst=3, clock=clock)
     assert [lim.allow("abuser")[0] for _ in range(4)] == [True, True, True, False]
-    for i in range(50_000):  # all at the same instant: none of them may be dropped yet
+    for i in range(20_000):  # all at the same instant: none of them may be dropped yet
         lim.allow(f"fresh-{i}")
     assert lim.allow("abuser")[0] is False
-    assert len(lim) >= 50_000
+    assert len(lim) >= 20_000
 
 
 def test_a_partly_refilled_bucket_is_kept(clock):
