@@ -127,7 +127,7 @@ def test_cursor_keeps_filters_with_inserts(seeded):
     assert all(p["category"] == "kitchen" for p in items)
 
 
-@pytest.mark.parametrize("limit", ["0", "-3", "ten", "2.5", ""])
+@pytest.mark.parametrize("limit", ["0", "-3", "ten", "2.5"])
 def test_bad_limit_is_400(catalog, limit):
     client, _rows = catalog
     r = client.get("/products", limit=limit)
