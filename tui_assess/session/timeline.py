@@ -50,7 +50,8 @@ def _damaged(path: Path, exc: BaseException) -> UserError:
     return UserError(f"{path} is damaged and cannot be replayed ({type(exc).__name__}: {exc}).")
 
 
-_READ_ERRORS = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error, UnicodeError)
+_READ_ERRORS = (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError, zlib.error,
+                UnicodeError, OverflowError, OSError)
 
 
 def _guarded(method: Any) -> Any:
@@ -331,6 +332,7 @@ class Timeline:
                                   f"The app lost focus for {away:.0f} s, until the end."))
         return sorted(out, key=lambda s: s.seq)
 
+    @_guarded
     def summary(self) -> dict[str, Any]:
         """What ``session info`` shows."""
         start = self.session_start or {}
