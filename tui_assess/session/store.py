@@ -162,13 +162,15 @@ def open_readonly(path: Path) -> sqlite3.Connection:
         raise _not_session(path, "it is not an SQLite database")
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.row_factory = None
+        # Damaged text must not raise while decoding: keep invalid bytes as surrogates, and
+        # let the chain check (which encodes strictly) report the event.
+        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"events", "blobs", "meta"} <= tables:
             conn.close()
             raise _not_session(path, "it has no events, blobs and meta tables")
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, ValueError) as exc:
         raise _not_session(path, f"SQLite cannot read it: {exc}") from None
     if meta.get("format") != FORMAT_NAME:
         conn.close()
