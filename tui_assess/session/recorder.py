@@ -66,8 +66,6 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from tui_assess import __version__
 from tui_assess.errors import UserError
 from tui_assess.session import store
@@ -620,6 +618,8 @@ class SessionRecorder:
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         """Tables and meta, inside the first batch's transaction: a file either is a whole
         session file with its first events, or does not exist as one at all."""
+        import sqlite_utils  # imported here: readers (verify, replay) never need it
+
         db = sqlite_utils.Database(conn)
         db["events"].create(  # seq becomes the rowid (INTEGER PRIMARY KEY)
             {"seq": int, "t_mono": float, "wall": float, "kind": str, "payload": str,
