@@ -2,62 +2,63 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
+
+import sqlite_utils  # noqa: F401  (imported before forking, so children start recording at once)
 
 from tui_assess.session import SessionRecorder, Timeline, verify
 
-ROOT = Path(__file__).resolve().parents[1]
 KILLS = 15
 PARALLEL = 5
 #: The writer commits every 50 ms; an fsync on a busy CI disk can take a while longer.
 MAX_LOSS_S = 0.3
 
-CHILD = """
-import sys, time
-from pathlib import Path
-from tui_assess.session import SessionRecorder
-rec = SessionRecorder.create(Path(sys.argv[1]), challenge_id="kill", challenge_hash="0" * 64,
-                             mode="exam", deadline=time.time() + 60, files={"a.py": ""},
-                             keyframe_every_events=150)
-rec.flush()
-print("ready", flush=True)
-i = 0
-while True:
-    rec.edit("a.py", i, 0, "x")
-    i += 1
-    if i % 250 == 0:
-        rec.keyframe({"a.py": "x" * i, "b.py": str(i)}, reason="manual")
-    time.sleep(0.0005)
-"""
+
+
+def child(path: Path, ready: Connection) -> None:
+    """The recording process: an exam session typing as fast as it can, with keyframes."""
+    rec = SessionRecorder.create(path, challenge_id="kill", challenge_hash="0" * 64,
+                                 mode="exam", deadline=time.time() + 60, files={"a.py": ""},
+                                 keyframe_every_events=150)
+    rec.flush()
+    ready.send("ready")
+    i = 0
+    while True:
+        rec.edit("a.py", i, 0, "x")
+        i += 1
+        if i % 250 == 0:
+            rec.keyframe({"a.py": "x" * i, "b.py": str(i)}, reason="manual")
+        time.sleep(0.0005)
 
 
 def test_kill_minus_9_at_random_moments(tmp_path: Path) -> None:
     rnd = random.Random(9)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Forked, not spawned: a fresh interpreter per kill would cost more than the test itself.
+    ctx = multiprocessing.get_context("fork")
     losses: list[float] = []
     for group in range(KILLS // PARALLEL):
         procs = []
         for k in range(PARALLEL):
             path = tmp_path / f"k{group}-{k}.tasession"
-            p = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
-                                 stdout=subprocess.PIPE, text=True)
+            ours, theirs = ctx.Pipe()
+            p = ctx.Process(target=child, args=(path, theirs), daemon=True)
+            p.start()
             procs.append((p, path))
-        for p, _ in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+            assert ours.poll(10) and ours.recv() == "ready"
         killed = []
         for p, path in sorted(procs, key=lambda _: rnd.random()):
-            time.sleep(rnd.uniform(0.05, 0.4))
+            time.sleep(rnd.uniform(0.02, 0.25))
             kill_wall = time.time()
+            assert p.pid is not None
             os.kill(p.pid, signal.SIGKILL)
-            p.wait()
-            assert p.stdout is not None
-            p.stdout.close()
+            p.join()
+            assert p.exitcode == -signal.SIGKILL
             killed.append((path, kill_wall))
         for path, kill_wall in killed:
             report = verify(path)

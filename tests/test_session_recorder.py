@@ -12,8 +12,7 @@ from test_session_support import CHALLENGE_HASH, START_FILES, new_recorder, rows
 
 from tui_assess.errors import UserError
 from tui_assess.runner import types as rt
-from tui_assess.session import SessionRecorder, Timeline, verify
-from tui_assess.session import store
+from tui_assess.session import SessionRecorder, Timeline, store, verify
 
 
 def test_sample_session_is_stored_with_schema_chain_and_sidecar(tmp_path: Path) -> None:
@@ -71,7 +70,7 @@ def test_record_returns_at_once_and_commits_within_100ms(tmp_path: Path) -> None
     path = tmp_path / "s.tasession"
     rec = new_recorder(path)
     t0 = time.perf_counter()
-    for i in range(200):
+    for _i in range(200):
         rec.edit("report.py", 0, 0, "x")
     assert time.perf_counter() - t0 < 0.1
     time.sleep(0.2)  # no flush(): the writer's own batching must have committed by now

@@ -24,7 +24,7 @@ edits = st.tuples(st.sampled_from(["report.py", "notes.md", "new.py"]), st.float
                   st.integers(0, 12), texts, st.booleans())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(edits, max_size=60), every=st.integers(3, 40))
 def test_replaying_all_edits_reproduces_the_saved_files(
     ops: list[tuple[str, float, int, str, bool]], every: int

@@ -12,8 +12,7 @@ import pytest
 from test_session_support import connect, rows, sample_session
 
 from tui_assess.errors import UserError
-from tui_assess.session import Timeline, verify
-from tui_assess.session import store
+from tui_assess.session import Timeline, store, verify
 
 
 @pytest.fixture

@@ -48,7 +48,8 @@ def _marker(ev: Event, runs_seen: int) -> str | None:
     if ev.kind == "run_end":
         tests = p.get("tests") or []
         passed = sum(1 for t in tests if isinstance(t, dict) and t.get("status") == "pass")
-        return f"run {runs_seen} ({p.get('suite')}): {p.get('status')}, {passed}/{len(tests)} passed"
+        outcome = f"{p.get('status')}, {passed}/{len(tests)} passed"
+        return f"run {runs_seen} ({p.get('suite')}): {outcome}"
     if ev.kind == "paste":
         return f"paste: {p.get('length')} characters into {p.get('path')}"
     if ev.kind == "focus_lost":

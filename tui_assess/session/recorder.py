@@ -52,6 +52,7 @@ writer thread).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -621,15 +622,15 @@ class SessionRecorder:
         import sqlite_utils  # imported here: readers (verify, replay) never need it
 
         db = sqlite_utils.Database(conn)
-        db["events"].create(  # seq becomes the rowid (INTEGER PRIMARY KEY)
+        db.table("events").create(  # seq becomes the rowid (INTEGER PRIMARY KEY)
             {"seq": int, "t_mono": float, "wall": float, "kind": str, "payload": str,
              "link": str},
             pk="seq", not_null={"t_mono", "wall", "kind", "payload", "link"},
             if_not_exists=True,
         )
-        db["blobs"].create({"sha256": str, "data": bytes, "size": int}, pk="sha256",
+        db.table("blobs").create({"sha256": str, "data": bytes, "size": int}, pk="sha256",
                            not_null={"data", "size"}, if_not_exists=True)
-        db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"},
+        db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"},
                           if_not_exists=True)
         meta = {
             "format": store.FORMAT_NAME,
@@ -697,10 +698,8 @@ class SessionRecorder:
     def _callback(self, fn: Callable[..., None] | None, *args: Any) -> None:
         if fn is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # a broken callback must not stop the recording
             fn(*args)
-        except Exception:  # a broken callback must not stop the recording
-            pass
 
     def _writer(self) -> None:
         stop = False
@@ -747,10 +746,8 @@ class SessionRecorder:
             )
         conn = self._conn
         if conn is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass
             conn.close()
             self._conn = None
         if self._committed_seq:

@@ -227,7 +227,7 @@ class Timeline:
             start = self._keyframes[i - 1]
             files = self.event(start).payload.get("files", {})
             state = {p: self.blob_text(h) for p, h in files.items()}
-        for s, kind, payload in self._conn.execute(
+        for _s, kind, payload in self._conn.execute(
             "SELECT seq, kind, payload FROM events WHERE seq > ? AND seq <= ? "
             "AND kind IN ('edit', 'external_change') ORDER BY seq",
             (start, seq),

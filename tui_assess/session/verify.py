@@ -112,7 +112,8 @@ def _verify(path: Path, conn: sqlite3.Connection) -> VerifyReport:
             try:
                 payload = json.loads(payload_text)
             except ValueError:
-                return _fail(rep, seq, kind, f"event {seq} ({kind}) has a payload that is not JSON.")
+                return _fail(rep, seq, kind,
+                             f"event {seq} ({kind}) has a payload that is not JSON.")
             if seq == 1 and kind != "session_start":
                 return _fail(rep, seq, kind, "the first event is not session_start.")
             for h in _referenced_blobs(kind, payload):
