@@ -166,3 +166,33 @@ def test_resume_after_a_clean_close_leaves_sidecar_valid(tmp_path: Path) -> None
     with Timeline.open(path) as tl:
         resumed = [e for e in tl.events() if e.kind == "resumed"][0]
     assert resumed.payload["challenge_hash_changed"] is True
+
+
+def test_any_python_text_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    odd = "lone \ud800 surrogate, NUL \x00, emoji 😀, CRLF \r\n"
+    rec.edit("odd.py", 0, 0, odd)
+    rec.external_change("ext.py", odd)
+    rec.keyframe({"kf.py": odd, "raw.bin": b"\xff\xfe"})
+    rec.edit("kf.py", 0, 0, "é")
+    rec.close()
+    assert verify(path).ok
+    with Timeline.open(path) as tl:
+        state = tl.state_at()
+        kf = [e.seq for e in tl.events() if e.kind == "keyframe"][-1]
+        before = tl.state_at(seq=kf - 1)
+    assert state["kf.py"] == "é" + odd and state["raw.bin"] == "\udcff\udcfe"
+    assert before["odd.py"] == odd and before["ext.py"] == odd
+    assert all(ord(c) < 128 for r in rows(path) for c in r[4])  # payloads are pure ASCII
+
+
+def test_a_bad_event_is_reported_and_recording_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    errors: list[str] = []
+    rec = new_recorder(path, on_error=errors.append)
+    rec.record(42, text="kind is not text")  # type: ignore[arg-type]
+    rec.note("after")
+    rec.close()
+    assert errors and "could not be recorded" in errors[0]
+    assert [r[3] for r in rows(path)][-2:] == ["note", "session_end"] and verify(path).ok

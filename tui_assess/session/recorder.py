@@ -82,16 +82,11 @@ _Prep = Callable[["SessionRecorder", dict[str, Any]], None]
 _STOP = object()
 
 
-def _content_bytes(content: str | bytes) -> bytes:
-    if isinstance(content, bytes):
-        return content
-    return content.encode("utf-8", "surrogatepass")
+_content_bytes = store.encode_text
 
 
 def _content_text(content: str | bytes) -> str:
-    if isinstance(content, str):
-        return content
-    return content.decode("utf-8", "surrogatepass")
+    return content if isinstance(content, str) else store.decode_text(content)
 
 
 def _jsonable(value: Any) -> Any:
@@ -554,6 +549,12 @@ class SessionRecorder:
         self._pending_events.append((seq, t, wall, kind, text, link))
         self._seq, self._link = seq, link
 
+    def _process_safely(self, item: tuple[Any, ...]) -> None:
+        try:
+            self._process(item)
+        except Exception as exc:  # a caller's bad event must not stop the recording
+            self._callback(self.on_error, f"One {item[2]!r} event could not be recorded: {exc}.")
+
     def _process(self, item: tuple[Any, ...]) -> None:
         t, wall, kind, payload, prep = item
         if prep is not None:
@@ -680,7 +681,7 @@ class SessionRecorder:
     def _try_write(self) -> None:
         try:
             self._write_pending()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, ValueError) as exc:
             message = describe_write_error(self.path, exc)
             if not self._failing:
                 self._failing = True
@@ -718,7 +719,7 @@ class SessionRecorder:
                 elif isinstance(item, threading.Event):
                     self._pending_waiters.append(item)
                 else:
-                    self._process(item)
+                    self._process_safely(item)
                 if stop or isinstance(item, threading.Event):
                     # Drain what is already queued, without waiting, then write now.
                     try:

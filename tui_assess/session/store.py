@@ -43,8 +43,9 @@ SCHEMA_SQL = {
 
 
 def canonical_json(value: Any) -> str:
-    """The one JSON spelling of a value: sorted keys, no spaces, UTF-8 text, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    """The one JSON spelling of a value: sorted keys, no spaces, ASCII (\\uXXXX escapes, so
+    any Python string, even a lone surrogate, is storable), no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                       allow_nan=False)
 
 
@@ -67,7 +68,7 @@ def canonical_event_bytes(seq: int, t: float, wall: float, kind: str, payload_te
         raise ValueError(f"not an integer sequence number: {seq!r}")
     if not isinstance(kind, str) or not isinstance(payload_text, str):
         raise ValueError("kind and payload must be text")
-    head = f"[{seq},{_number(t)},{_number(wall)},{json.dumps(kind, ensure_ascii=False)},"
+    head = f"[{seq},{_number(t)},{_number(wall)},{json.dumps(kind)},"
     return (head + payload_text + "]").encode("utf-8")
 
 
@@ -79,6 +80,19 @@ def next_link(prev_link: str, event_bytes: bytes) -> str:
 def apply_edit(text: str, offset: int, deleted: int, inserted: str) -> str:
     """The one definition of an edit, shared by the recorder's shadow copy and replay."""
     return text[:offset] + inserted + text[offset + deleted :]
+
+
+def encode_text(text: str | bytes) -> bytes:
+    """Workspace content as bytes: UTF-8, lone surrogates kept (so any str round-trips)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+
+
+def decode_text(data: bytes) -> str:
+    """The inverse of encode_text; bytes that are not UTF-8 become surrogate escapes."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape")
 
 
 def blob_hash(data: bytes) -> str:

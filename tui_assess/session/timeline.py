@@ -171,7 +171,7 @@ class Timeline:
         data = store.decompress(row[0])
         if hashlib.sha256(data).hexdigest() != digest:
             raise UserError(f"{self.path} is damaged: blob {digest[:12]} does not match its hash.")
-        text = data.decode("utf-8", "surrogatepass")
+        text = store.decode_text(data)
         if len(self._blob_cache) > 256:
             self._blob_cache.clear()
         self._blob_cache[digest] = text
@@ -314,7 +314,7 @@ class Timeline:
             elif ev.kind in ("edit", "external_change"):
                 self._apply(state, ev.kind, p)
             elif ev.kind == "save" and "sha256" in p and p.get("path") in state:
-                text = state[p["path"]].encode("utf-8", "surrogatepass")
+                text = store.encode_text(state[p["path"]])
                 if hashlib.sha256(text).hexdigest() != p["sha256"]:
                     out.append(Signal("save_mismatch", ev.seq, ev.t,
                                       f"The saved {p['path']} differs from the replayed edits."))
