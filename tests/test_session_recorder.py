@@ -196,3 +196,20 @@ def test_a_bad_event_is_reported_and_recording_goes_on(tmp_path: Path) -> None:
     rec.close()
     assert errors and "could not be recorded" in errors[0]
     assert [r[3] for r in rows(path)][-2:] == ["note", "session_end"] and verify(path).ok
+
+
+def test_long_runs_keep_a_bounded_number_of_samples(tmp_path: Path) -> None:
+    from tui_assess.session.recorder import MAX_RUN_SAMPLES
+
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    result = rt.RunResult(
+        status="timeout", tests=[], resources=rt.Resources(), sandbox="rlimits",
+        guarantees={}, snapshot="s" * 64,
+        samples=[rt.ResourceSample(i / 10, 1.0, 2.0, 1) for i in range(6000)],
+    )
+    rec.run_end(1, "hidden", result)
+    rec.close()
+    with Timeline.open(path) as tl:
+        [run] = tl.runs()
+    assert len(run["samples"]) == MAX_RUN_SAMPLES and run["samples"][0][0] == 0.0

@@ -69,8 +69,8 @@ from typing import Any
 
 from tui_assess import __version__
 from tui_assess.errors import UserError
+from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session import store
-from tui_assess.session.snapshot import snapshot_digest
 
 Files = Mapping[str, str | bytes]
 ErrorCallback = Callable[[str], None]
@@ -80,6 +80,8 @@ ErrorCallback = Callable[[str], None]
 _Prep = Callable[["SessionRecorder", dict[str, Any]], None]
 
 _STOP = object()
+#: A run's resource samples kept in run_end (evenly spaced), so long runs stay small.
+MAX_RUN_SAMPLES = 120
 
 
 _content_bytes = store.encode_text
@@ -411,12 +413,16 @@ class SessionRecorder:
         """A test run ended. ``result`` may be a runner RunResult; ``fields`` add or override.
 
         Stored: status, snapshot, tests (per-test results), resources, sandbox, reason and the
-        run's resource samples as ``[t, cpu_percent, rss_mb, procs]`` rows.
+        run's resource samples as ``[t, cpu_percent, rss_mb, procs]`` rows (at most
+        MAX_RUN_SAMPLES, evenly spaced).
         """
         payload: dict[str, Any] = {"run": run_id, "suite": suite}
         if result is not None:
             payload.update(result.to_json())
-            samples = getattr(result, "samples", None) or []
+            samples = list(getattr(result, "samples", None) or [])
+            if len(samples) > MAX_RUN_SAMPLES:  # the runner samples at >= 10 Hz: thin it out
+                step = len(samples) / MAX_RUN_SAMPLES
+                samples = [samples[int(i * step)] for i in range(MAX_RUN_SAMPLES)]
             payload["samples"] = [
                 [round(s.t, 3), round(s.cpu_percent, 1), round(s.rss_mb, 1), s.procs]
                 for s in samples
