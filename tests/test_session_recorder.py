@@ -213,3 +213,13 @@ def test_long_runs_keep_a_bounded_number_of_samples(tmp_path: Path) -> None:
     with Timeline.open(path) as tl:
         [run] = tl.runs()
     assert len(run["samples"]) == MAX_RUN_SAMPLES and run["samples"][0][0] == 0.0
+
+
+def test_default_session_path_lives_in_the_data_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_assess.session import default_session_path
+
+    monkeypatch.setenv("TUI_ASSESS_HOME", str(tmp_path / "home"))
+    path = default_session_path("slow-query", "exam")
+    assert path == tmp_path / "home" / "sessions" / "exam-slow-query.tasession"
+    assert path.parent.is_dir()

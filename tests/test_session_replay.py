@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -157,3 +158,57 @@ def test_blob_hashes_are_sha256_of_content(tmp_path: Path) -> None:
             text = START_FILES[name].encode()
             assert digest == hashlib.sha256(text).hexdigest()
             assert tl.blob_text(digest) == START_FILES[name]
+
+
+def _play(outputs: list[str], height: int) -> list[str]:
+    """A tiny terminal for the escape codes the exporter uses."""
+    screen = [""] * height
+    row = 0
+    pos = re.compile(r"\x1b\[(\d+);1H")
+    for data in outputs:
+        data = data.replace("\x1b[7m", "").replace("\x1b[0m", "")
+        i = 0
+        while i < len(data):
+            m = pos.match(data, i)
+            if data.startswith("\x1b[2J", i):
+                screen, i = [""] * height, i + 4
+            elif data.startswith("\x1b[H", i):
+                row, i = 0, i + 3
+            elif data.startswith("\x1b[2K", i):
+                screen[row], i = "", i + 4
+            elif m:
+                row, i = int(m.group(1)) - 1, m.end()
+            elif data.startswith("\r\n", i):
+                row, i = row + 1, i + 2
+            else:
+                screen[row] += data[i]
+                i += 1
+    return screen
+
+
+def test_asciicast_partial_redraws_add_up_to_the_full_screen(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec, clock = _timed_recorder(path)
+    source = "".join(f"line {i}: {'x' * (i % 7)}\n" for i in range(60))
+    text = START_FILES["report.py"]
+    for n, ch in enumerate(source):
+        clock[:] = [1 + n * 0.15, clock[1] + 0.15]
+        rec.edit("report.py", len(text), 0, ch)
+        text += ch
+    clock[:] = [clock[0] + 1, clock[1] + 1]
+    rec.edit("report.py", 3, 0, "TOP")  # jump back up: the view scrolls
+    text = text[:3] + "TOP" + text[3:]
+    rec.close()
+    out = io.StringIO()
+    with Timeline.open(path) as tl:
+        assert tl.state_at()["report.py"] == text
+        export_asciicast(tl, out, width=60, height=20)
+    events = [json.loads(line) for line in out.getvalue().splitlines()[1:]]
+    frames = [e[2] for e in events if e[1] == "o"]
+    assert sum(1 for f in frames if f.startswith("\x1b[2J")) < len(frames) / 4  # mostly partial
+    screen = _play(frames, 20)
+    expected_lines = text.split("\n")
+    assert screen[1] == ">   1 defTOP report():"
+    for i in range(1, 17):
+        assert screen[1 + i] == f"{i + 1:5d} {expected_lines[i]}"[:60]
+    assert screen[-1].startswith(" session ended")

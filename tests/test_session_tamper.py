@@ -246,3 +246,17 @@ def test_fuzz_hostile_rows(session: Path, tmp_path: Path) -> None:
         shutil.copy(session, copy)
         execute(copy, sql)
         _exercise(copy)
+
+
+def test_resumed_then_crashed_session_is_intact_with_sidecar_behind(session: Path) -> None:
+    from test_session_support import CHALLENGE_HASH
+
+    from tui_assess.session import SessionRecorder
+
+    rec = SessionRecorder.open_or_resume(session, challenge_id="slow-query",
+                                         challenge_hash=CHALLENGE_HASH, mode="practice")
+    rec.note("typed after the resume, then the laptop died")
+    assert rec.flush()
+    rec._closed = True  # a crash: no close, the sidecar still pins the earlier close
+    rep = verify(session)
+    assert rep.ok and rep.sidecar == "behind" and rep.notes

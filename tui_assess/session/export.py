@@ -85,25 +85,42 @@ class _Screen:
         self.path: str | None = None
         self.cursor = 0
         self.status = "session started"
+        self.top = 0
+        self.shown: list[str] | None = None
+        self.shown_path: str | None = None
+        self.prev_top = -1
 
     def render(self, t: float) -> str:
+        """The terminal output that brings the screen up to date.
+
+        A full redraw when the file or the scroll position changes; otherwise only the lines
+        that differ (cursor-addressed), so typing costs a line, not a screen, per frame.
+        """
         w = self.width
         text = self.state.get(self.path or "", "")
         lines = text.split("\n")
         row = text.count("\n", 0, min(self.cursor, len(text)))
         body = self.height - 3
-        top = max(0, min(row - body // 2, len(lines) - body))
+        if self.shown_path != self.path or not self.top <= row < self.top + body:
+            self.top = max(0, min(row - body // 2, len(lines) - body))
         head = f" {_clock(t)}  {self.path or '(no file)'}  line {row + 1}"
-        out = ["\x1b[2J\x1b[H\x1b[7m" + head[:w].ljust(w) + "\x1b[0m"]
-        for i in range(top, top + body):
+        screen = ["\x1b[7m" + head[:w].ljust(w) + "\x1b[0m"]
+        for i in range(self.top, self.top + body):
             if i < len(lines):
                 mark = ">" if i == row else " "
-                out.append(f"{mark}{i + 1:4d} {lines[i].expandtabs(4)}"[:w])
+                screen.append(f"{mark}{i + 1:4d} {lines[i].expandtabs(4)}"[:w])
             else:
-                out.append("~")
-        out.append("-" * w)
-        out.append((" " + self.status)[:w])
-        return "\r\n".join(out)
+                screen.append("~")
+        screen.append("-" * w)
+        screen.append((" " + self.status)[:w])
+        prev = self.shown
+        self.shown, self.shown_path = screen, self.path
+        scrolled, self.prev_top = self.top != self.prev_top, self.top
+        if prev is None or scrolled:
+            return "\x1b[2J\x1b[H" + "\r\n".join(screen)
+        return "".join(f"\x1b[{i + 1};1H\x1b[2K{line}"
+                       for i, (line, old) in enumerate(zip(screen, prev, strict=True))
+                       if line != old)
 
     def apply(self, ev: Event, blob_text: Any) -> bool:
         """Update from one event; True when the text view changed."""
@@ -153,6 +170,8 @@ def export_asciicast(timeline: Timeline, out: TextIO, width: int = 100, height: 
 
     def emit(t: float, kind: str, data: str) -> None:
         nonlocal clock
+        if not data:
+            return
         clock = max(clock, round(t, 6))
         lines.append(json.dumps([clock, kind, data], ensure_ascii=False))
 
