@@ -20,7 +20,9 @@ def test_sample_session_is_stored_with_schema_chain_and_sidecar(tmp_path: Path) 
     link = sample_session(path)
     assert store.sidecar_path(path).read_text().split()[1] == link
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # WAL while recording (see test_record_returns_at_once...), one plain file once closed.
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert not path.with_name(path.name + "-wal").exists()
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     assert meta["format"] == store.FORMAT_NAME and meta["challenge_id"] == "slow-query"
     conn.close()
@@ -76,6 +78,7 @@ def test_record_returns_at_once_and_commits_within_100ms(tmp_path: Path) -> None
     time.sleep(0.2)  # no flush(): the writer's own batching must have committed by now
     conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     n = conn.execute("SELECT count(*) FROM events WHERE kind = 'edit'").fetchone()[0]
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
     assert n == 200
     rec.close()
@@ -223,3 +226,19 @@ def test_default_session_path_lives_in_the_data_folder(tmp_path: Path,
     path = default_session_path("slow-query", "exam")
     assert path == tmp_path / "home" / "sessions" / "exam-slow-query.tasession"
     assert path.parent.is_dir()
+
+
+def test_a_file_killed_before_its_first_commit_is_started_afresh(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.tasession"
+    empty.write_bytes(b"")
+    no_tables = tmp_path / "no-tables.tasession"
+    c = sqlite3.connect(no_tables)
+    c.execute("PRAGMA journal_mode=WAL")
+    c.close()
+    for path in (empty, no_tables):
+        rec = SessionRecorder.open_or_resume(path, challenge_id="slow-query",
+                                             challenge_hash=CHALLENGE_HASH, mode="exam",
+                                             deadline=123.0)
+        assert not rec.resumed and rec.deadline == 123.0
+        rec.close()
+        assert verify(path).ok

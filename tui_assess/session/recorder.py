@@ -239,6 +239,8 @@ class SessionRecorder:
         path = Path(path)
         if path.exists():
             raise UserError(f"{path} already exists; resume it or choose another file.")
+        with contextlib.suppress(OSError):  # if this fails, the writer reports it in words
+            path.parent.mkdir(parents=True, exist_ok=True)
         rec = cls(path, **options)
         rec.deadline = deadline
         rec._initial_meta = {"challenge_id": challenge_id, "mode": mode}
@@ -280,6 +282,8 @@ class SessionRecorder:
         session_start recorded. ``files`` (the workspace as it is now) become a keyframe.
         """
         path = Path(path)
+        if path.exists() and store.is_unstarted(path):
+            store.remove_session_files(path)  # killed before its first commit: nothing in it
         if not path.exists():
             return cls.create(
                 path, challenge_id=challenge_id, challenge_hash=challenge_hash, mode=mode,
@@ -755,6 +759,9 @@ class SessionRecorder:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # A closed session is one self-contained file that opens read-only anywhere
+                # (WAL files need a writable folder for their -shm); resuming turns WAL back on.
+                conn.execute("PRAGMA journal_mode=DELETE")
             conn.close()
             self._conn = None
         if self._committed_seq:

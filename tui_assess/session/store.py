@@ -157,6 +157,21 @@ def _not_session(path: Path, why: str) -> UserError:
     return UserError(f"{path} is not a tui-assess session file ({why}).")
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        # A WAL-mode file in a read-only folder cannot get its -shm. Without a -wal file
+        # there is nothing uncheckpointed to miss, so reading it as immutable is exact.
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
 def open_readonly(path: Path) -> sqlite3.Connection:
     """Open a session file for reading, or raise UserError when it is not one.
 
@@ -175,7 +190,7 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     if head != b"SQLite format 3\x00":
         raise _not_session(path, "it is not an SQLite database")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = _connect_readonly(path)
         # Damaged text must not raise while decoding: keep invalid bytes as surrogates, and
         # let the chain check (which encodes strictly) report the event.
         conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
@@ -200,6 +215,29 @@ def open_readonly(path: Path) -> sqlite3.Connection:
             f"this tui-assess reads version {FORMAT_VERSION}."
         )
     return conn
+
+
+def is_unstarted(path: Path) -> bool:
+    """True for a file a recorder created but was killed before its first commit: empty, or
+    an SQLite database with no tables yet. Such a file holds nothing and may be replaced."""
+    try:
+        if path.stat().st_size == 0:
+            return True
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+
+
+def remove_session_files(path: Path) -> None:
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        path.with_name(name).unlink(missing_ok=True)
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
