@@ -242,3 +242,49 @@ def test_a_file_killed_before_its_first_commit_is_started_afresh(tmp_path: Path)
         assert not rec.resumed and rec.deadline == 123.0
         rec.close()
         assert verify(path).ok
+
+
+def test_every_kind_in_the_issue_has_a_helper(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.file_open("report.py")
+    rec.edit("report.py", 0, 0, "a")
+    rec.save("report.py", "a" + START_FILES["report.py"])
+    rec.external_change("report.py", "outside\n")
+    rec.external_change("notes.md", None)
+    rec.paste("report.py", "b")
+    rec.focus_lost()
+    rec.focus_gained()
+    rec.resize(100, 30)
+    rec.run_start(1, "visible", snapshot="0" * 64)
+    rec.run_end(1, "visible", status="pass", tests=[], resources={}, sandbox="rlimits")
+    rec.resource_sample(app_cpu=1.0)
+    rec.hint_shown(0)
+    rec.solution_shown()
+    rec.note("why")
+    rec.submit({"report.py": "outside\n"})
+    rec.time_up()
+    rec.close("submitted")
+    kinds = {r[3] for r in rows(path)}
+    issue_kinds = {
+        "session_start", "file_open", "edit", "save", "external_change", "paste",
+        "focus_lost", "focus_gained", "resize", "run_start", "run_end", "resource_sample",
+        "hint_shown", "solution_shown", "note", "submit", "time_up", "session_end", "keyframe",
+    }
+    assert issue_kinds <= kinds  # `resumed` is covered by the resume tests
+    with Timeline.open(path) as tl:
+        assert "notes.md" not in tl.state_at() and tl.state_at()["report.py"] == "outside\n"
+        assert tl.last_event is not None and tl.last_event.payload == {"reason": "submitted"}
+
+
+def test_start_sampling_records_resource_samples(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.start_sampling(interval=0.05)
+    time.sleep(0.3)
+    rec.close()
+    with Timeline.open(path) as tl:
+        series = tl.resource_series()
+    assert len(series) >= 2
+    assert {"app_cpu", "app_rss_mb", "sys_cpu", "sys_mem", "t"} <= set(series[0])
+    assert series[0]["app_rss_mb"] > 0
