@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import shutil
@@ -13,6 +14,7 @@ from test_session_support import connect, rows, sample_session
 
 from tui_assess.errors import UserError
 from tui_assess.session import Timeline, store, verify
+from tui_assess.session.export import FORMATS, export
 
 
 @pytest.fixture
@@ -199,6 +201,8 @@ def _exercise(path: Path) -> None:
             tl.runs()
             tl.integrity_signals()
             tl.summary()
+            for fmt in FORMATS:
+                export(tl, fmt, io.StringIO())
     except UserError as exc:
         assert str(exc) and "\n" not in str(exc)
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from tui_assess.errors import UserError
 from tui_assess.session import store
 from tui_assess.session.store import Event
 from tui_assess.session.timeline import Timeline
@@ -20,12 +21,20 @@ FRAME_INTERVAL_S = 0.1
 
 
 def export(timeline: Timeline, fmt: str, out: TextIO) -> int:
-    """Write ``timeline`` to ``out`` in ``fmt``; returns the number of lines written."""
-    if fmt == "jsonl":
-        return export_jsonl(timeline, out)
-    if fmt == "asciicast":
+    """Write ``timeline`` to ``out`` in ``fmt``; returns the number of lines written.
+
+    A damaged file raises UserError (one sentence), never a traceback.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    try:
+        if fmt == "jsonl":
+            return export_jsonl(timeline, out)
         return export_asciicast(timeline, out)
-    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise UserError(
+            f"{timeline.path} is damaged and cannot be exported ({type(exc).__name__}: {exc})."
+        ) from None
 
 
 def export_jsonl(timeline: Timeline, out: TextIO) -> int:
