@@ -19,6 +19,7 @@ resource_sample per second.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tui_assess.session import SessionRecorder, Timeline, verify  # noqa: E402
+from tui_assess.session.export import export_asciicast  # noqa: E402
 
 HOURS = 2.0
 RUNS = 100
@@ -158,6 +160,10 @@ def bench_size_and_seek(folder: Path, seeks: int = 200) -> dict[str, Any]:
         t0 = time.perf_counter()
         tl.state_at(seconds=moment)
         times.append((time.perf_counter() - t0) * 1000)
+    cast = io.StringIO()
+    t0 = time.perf_counter()
+    export_asciicast(tl, cast)
+    cast_s = time.perf_counter() - t0
     events = tl.event_count
     keyframes = tl.kind_counts().get("keyframe", 0)
     tl.close()
@@ -167,7 +173,8 @@ def bench_size_and_seek(folder: Path, seeks: int = 200) -> dict[str, Any]:
         "file_bytes": size, "mb_per_hour": size / HOURS / 1e6, "bytes_per_event": size / events,
         "seek_p50_ms": statistics.median(times), "seek_p99_ms": percentile(times, 99),
         "seek_max_ms": max(times), "verify_s": verify_s, "open_s": open_s,
-        "simulate_s": simulate_s,
+        "simulate_s": simulate_s, "asciicast_bytes": len(cast.getvalue().encode()),
+        "asciicast_s": cast_s,
     }
 
 
@@ -199,6 +206,8 @@ def main() -> None:
           f"{size['seek_p99_ms']:.1f} / {size['seek_max_ms']:.1f} ms | < 50 ms |")
     print(f"| verify the 2-hour file | {size['verify_s']:.2f} s | - |")
     print(f"| Timeline.open the 2-hour file | {size['open_s'] * 1000:.0f} ms | - |")
+    print(f"| asciicast export of the 2-hour file | {size['asciicast_bytes'] / 1e6:.2f} MB in "
+          f"{size['asciicast_s']:.2f} s | - |")
 
 
 if __name__ == "__main__":
