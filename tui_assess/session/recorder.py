@@ -14,7 +14,8 @@ Using it from the TUI (or anything else; nothing here imports Textual)::
     rec.start_sampling()               # resource_sample about once a second (psutil)
 
     rec.file_open("report.py")
-    rec.edit("report.py", offset, deleted, inserted)   # every replace_range, undo/redo too
+    unhook = rec.watch_document(text_area.document, "report.py")  # every edit, undo/redo too
+    rec.edit("report.py", offset, deleted, inserted)   # or record edits yourself
     rec.save("report.py", text)
     rec.paste("report.py", text)
     rec.focus_lost(); rec.focus_gained()               # AppBlur / AppFocus
@@ -31,9 +32,9 @@ every 100 ms (``flush_interval``, 50 ms by default), so a ``kill -9`` loses at m
 batch. ``flush()`` waits for everything queued so far to be committed.
 
 Edits are character offsets into the file's text (Python ``str`` indices), the deleted length
-in characters, and the inserted text exactly as the file holds it afterwards. With Textual, hook
-``Document.replace_range`` (a Document subclass, or wrap the TextArea's document) -- undo and
-redo pass through it, ``TextArea.edit`` alone misses them::
+in characters, and the inserted text exactly as the file holds it afterwards. With Textual,
+``watch_document`` hooks ``Document.replace_range`` -- undo and redo pass through it,
+``TextArea.edit`` alone misses them. What it does, for a hand-made hook::
 
     top, bottom = sorted((start, end))
     offset = doc.get_index_from_location(top)
@@ -359,6 +360,33 @@ class SessionRecorder:
     def edit(self, path: str, offset: int, deleted: int, text: str, **extra: Any) -> None:
         """One change: at character ``offset``, ``deleted`` characters replaced by ``text``."""
         self.record("edit", path=path, offset=offset, deleted=deleted, text=text, **extra)
+
+    def watch_document(self, document: Any, path: str) -> Callable[[], None]:
+        """Record every change to a Textual document as ``edit`` events; returns an unhook.
+
+        Duck-typed (``replace_range``, ``get_index_from_location``, ``get_text_range``), so
+        this module needs no Textual. Typing, paste, cut, undo and redo all pass through the
+        document's ``replace_range``. Hook again when a TextArea replaces its document
+        (``load_text``, a language change).
+        """
+        original = document.replace_range
+
+        def replace_range(start: Any, end: Any, text: str) -> Any:
+            top, bottom = sorted((start, end))
+            offset = document.get_index_from_location(top)
+            deleted = len(document.get_text_range(top, bottom))
+            result = original(start, end, text)
+            inserted = document.get_text_range(top, result.end_location)
+            self.edit(path, offset, deleted, inserted)
+            return result
+
+        document.replace_range = replace_range
+
+        def unhook() -> None:
+            if document.__dict__.get("replace_range") is replace_range:
+                del document.replace_range
+
+        return unhook
 
     def save(self, path: str, text: str | bytes) -> None:
         """The file was written to disk; records its hash and size (not the text again)."""
