@@ -15,6 +15,7 @@ def test_session_package_imports_without_textual() -> None:
         "import sys\n"
         "import tui_assess.session, tui_assess.session.recorder, tui_assess.session.timeline\n"
         "import tui_assess.session.verify, tui_assess.session.export\n"
+        "import tui_assess.session.hooks\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(bad))\n"
     )

@@ -475,9 +475,12 @@ class SessionRecorder:
         """The candidate's written explanation ("what I did and why")."""
         self.record("note", text=text)
 
-    def submit(self, files: Files | None = None) -> None:
-        """The candidate submits; ``files`` (the final workspace) become a keyframe."""
-        payload: dict[str, Any] = {}
+    def submit(self, files: Files | None = None, **extra: Any) -> None:
+        """The candidate submits; ``files`` (the final workspace) become a keyframe.
+
+        ``extra`` adds to the payload (for example the hidden suite's score and status).
+        """
+        payload: dict[str, Any] = dict(extra)
         if files is not None:
             self.keyframe(files, reason="submit")
             copy = {p: _content_bytes(c) for p, c in files.items()}

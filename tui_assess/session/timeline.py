@@ -276,9 +276,17 @@ class Timeline:
         return [runs[k] for k in order]
 
     @_guarded
-    def resource_series(self) -> list[dict[str, Any]]:
-        """resource_sample events as ``{"t": ..., **figures}``, in time order."""
-        return [{"t": ev.t, **ev.payload} for ev in self._iter("kind = 'resource_sample'")]
+    def resource_series(self, scope: str | None = None) -> list[dict[str, Any]]:
+        """resource_sample events as ``{"t": ..., **figures}``, in time order.
+
+        ``scope="app"``: the app and system samples (about one a second); ``scope="run"``: the
+        samples of running test suites; None: both.
+        """
+        out = []
+        for ev in self._iter("kind = 'resource_sample'"):
+            if scope is None or ev.payload.get("scope", "app") == scope:
+                out.append({"t": ev.t, **ev.payload})
+        return out
 
     @_guarded
     def integrity_signals(self) -> list[Signal]:
