@@ -8,5 +8,7 @@ from tui_assess.session.recorder import SessionRecorder, default_session_path
 from tui_assess.session.timeline import Signal, Timeline
 from tui_assess.session.verify import VerifyReport, verify
 
-__all__ = ["RecorderHooks", "SessionRecorder", "Signal", "Timeline", "VerifyReport", "default_session_path",
-           "verify"]
+__all__ = [
+    "RecorderHooks", "SessionRecorder", "Signal", "Timeline", "VerifyReport",
+    "default_session_path", "verify",
+]
