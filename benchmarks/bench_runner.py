@@ -58,6 +58,7 @@ def containment() -> None:
     import socket
 
     from sandbox_cases import CASES, network_case, run_case
+
     from tui_assess.runner.sandbox import namespaces_available
 
     modes = ["rlimits"] + (["namespaces"] if namespaces_available()[0] else [])
