@@ -187,6 +187,18 @@ def _tree(root: psutil.Process, cgroup: RunCgroup | None) -> list[psutil.Process
     return list(procs.values())
 
 
+def _pss_bytes(p: psutil.Process) -> int:
+    """Proportional set size: shared pages (fork, COW) counted once across the tree."""
+    try:
+        with open(f"/proc/{p.pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return int(p.memory_info().rss)
+
+
 def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
     limits = run.spec.limits
     last_cpu, last_t, n = 0.0, time.monotonic(), 0
@@ -196,7 +208,7 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
         for p in procs:
             try:
                 with p.oneshot():
-                    rss += p.memory_info().rss
+                    rss += _pss_bytes(p)
                     ct = p.cpu_times()
                     key = (p.pid, p.create_time())
                     run.cpu_by_proc[key] = ct.user + ct.system
@@ -217,10 +229,10 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
         n += 1
         if n % EVENT_EVERY_N_SAMPLES == 0:
             run.emit(sample)
-        if rss_mb > limits.memory_mb:
-            run.hit("memory", f"{limits.memory_mb} MB")
         if count >= limits.processes:
             run.hit("processes", f"{limits.processes} processes")
+        if rss_mb > limits.memory_mb:
+            run.hit("memory", f"{limits.memory_mb} MB")
         if run.cancel.is_set():
             run.cancelled = True
             run.stop.set()
@@ -411,9 +423,11 @@ def run_tests(
             proc.stdout.close()  # type: ignore[union-attr]
 
         left = survivors(run.seen, cgroup)
-        return _result(
+        result = _result(
             run, proc.returncode, rusage, wall, mode, mode_note, cgroup, is_root, snapshot, left
         )
+        result.run_id = rundir.name
+        return result
     finally:
         if cgroup is not None:
             cgroup.remove()

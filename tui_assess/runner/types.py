@@ -31,6 +31,8 @@ class Limits:
 class TestOutcome:
     """One test's result, as streamed by the reporting plugin."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     name: str
     file: str
@@ -96,6 +98,8 @@ class RunResult:
     reason: str = ""
     """Plain words for why a run ended as it did, when it is not simply pass/fail."""
     samples: list[ResourceSample] = field(default_factory=list)
+    run_id: str = ""
+    """Name of the run's private temporary folder (unique per run; in the tests' paths)."""
 
     @classmethod
     def empty(cls) -> RunResult:
@@ -118,12 +122,16 @@ class RunResult:
 class TestStarted:
     """Streamed when pytest starts a test."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
 
 
 @dataclass(frozen=True)
 class TestFinished:
     """Streamed as soon as a test has its outcome."""
+
+    __test__ = False  # not a pytest test class
 
     outcome: TestOutcome
 
