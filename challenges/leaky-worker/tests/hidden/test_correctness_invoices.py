@@ -17,7 +17,7 @@ def test_process_returns_the_total_and_stores_the_invoice(new_worker, jobs, db_p
 
 def test_batch_invoices_match_the_jobs(new_worker, jobs, db_path):
     w = new_worker()
-    w.run(jobs.good(200), threads=4)
+    w.run(jobs.good(100), threads=4)
     assert invoices(db_path) == jobs.expected
 
 

@@ -14,12 +14,12 @@ def test_processed_count_is_exact_under_threads(new_worker, jobs, db_path):
 
 def test_failed_count_and_errors_are_exact(new_worker, jobs):
     w = new_worker()
-    good, bad = jobs.good(150), jobs.bad(150)
+    good, bad = jobs.good(100), jobs.bad(100)
     batch = good + bad
     jobs.rng.shuffle(batch)
     w.run(batch, threads=8)
-    assert w.processed == 150
-    assert w.failed == 150
+    assert w.processed == 100
+    assert w.failed == 100
     assert sorted(job for job, _error in w.errors) == sorted(bad)
 
 

@@ -32,7 +32,7 @@ def test_no_job_file_or_database_left_open_after_run(new_worker, jobs, tmp_path)
 
 def test_failing_jobs_release_their_files_and_connections(new_worker, jobs, tmp_path):
     w = new_worker()
-    warmup, batch = jobs.mixed(10, 10), jobs.mixed(100, 200)
+    warmup, batch = jobs.mixed(10, 10), jobs.mixed(60, 120)
     with gc_paused():
         w.run(warmup, threads=8)
         before = fd_count()
