@@ -1,15 +1,9 @@
-"""Monthly revenue report: revenue per customer for one calendar month.
-
-Used by the finance dashboard and the month-end export job. See brief.md for the rules.
-"""
+"""Mutant: one set-based query with a sargable range, but the index is on orders.customer_id."""
 
 from __future__ import annotations
 
 import sqlite3
 
-# One set-based query instead of one query per customer and per order. The month filter is a
-# half-open range on the raw column, so SQLite can walk the created_at index instead of
-# computing strftime() for every order ever placed.
 _REPORT_SQL = """
 SELECT c.id, c.name,
        COUNT(DISTINCT o.id) AS paid_orders,

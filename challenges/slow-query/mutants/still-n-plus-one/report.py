@@ -1,4 +1,4 @@
-"""Monthly revenue report: revenue per customer for one calendar month."""
+"""Mutant: indexes and a range filter, but still one query per order for its lines."""
 
 from __future__ import annotations
 
