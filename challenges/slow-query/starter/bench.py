@@ -1,7 +1,7 @@
 """Time the report the way the dashboard calls it.
 
-    python seed.py shop.db            # once: the production-sized database
-    python bench.py shop.db 2024 3    # prepare(), then one month: time and SQL statement count
+python seed.py shop.db            # once: the production-sized database
+python bench.py shop.db 2024 3    # prepare(), then one month: time and SQL statement count
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def main(path: str, year: int, month: int) -> None:
     rows = report.monthly_revenue(conn, year, month)
     elapsed = time.perf_counter() - start
     conn.set_trace_callback(None)
-    print(f"monthly_revenue({year}, {month}): {elapsed:.3f} s, {len(statements)} SQL statements, "
-          f"{len(rows)} customers")
+    print(
+        f"monthly_revenue({year}, {month}): {elapsed:.3f} s, {len(statements)} SQL statements, "
+        f"{len(rows)} customers"
+    )
     for row in rows[:5]:
         print("  ", tuple(row))
 

@@ -42,10 +42,46 @@ CREATE TABLE order_items (
 );
 """
 
-FIRST = ["Ada", "Bo", "Chen", "Dana", "Emil", "Fatima", "Gus", "Hana", "Ivan", "Jun",
-         "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq"]
-LAST = ["Okafor", "Berg", "Silva", "Novak", "Tanaka", "Haddad", "Murphy", "Kowalski",
-        "Garcia", "Lindqvist", "Mensah", "Rossi", "Dubois", "Nguyen", "Schmidt", "Ali"]
+FIRST = [
+    "Ada",
+    "Bo",
+    "Chen",
+    "Dana",
+    "Emil",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jun",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+]
+LAST = [
+    "Okafor",
+    "Berg",
+    "Silva",
+    "Novak",
+    "Tanaka",
+    "Haddad",
+    "Murphy",
+    "Kowalski",
+    "Garcia",
+    "Lindqvist",
+    "Mensah",
+    "Rossi",
+    "Dubois",
+    "Nguyen",
+    "Schmidt",
+    "Ali",
+]
 START = dt.datetime(2023, 1, 1)
 SPAN_SECONDS = int((dt.datetime(2025, 1, 1) - START).total_seconds())
 
@@ -54,8 +90,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
-def build_database(path: str, n_orders: int = 60_000, n_customers: int | None = None,
-                   seed: int = 42) -> str:
+def build_database(
+    path: str, n_orders: int = 60_000, n_customers: int | None = None, seed: int = 42
+) -> str:
     """Create (or replace) the SQLite database at `path`; return the path."""
     if os.path.exists(path):
         os.remove(path)
@@ -83,7 +120,8 @@ def build_database(path: str, n_orders: int = 60_000, n_customers: int | None = 
             elif r < 0.10:
                 line = ("DISCOUNT", 1, -rng.randrange(100, 1000, 50))
             else:
-                line = (f"SKU-{rng.randrange(500):03d}", rng.randint(1, 4), rng.randrange(199, 9999))
+                sku = f"SKU-{rng.randrange(500):03d}"
+                line = (sku, rng.randint(1, 4), rng.randrange(199, 9999))
             items.append((item_id, oid) + line)
     conn = sqlite3.connect(path)
     try:

@@ -7,9 +7,35 @@ import sqlite3
 from contextlib import contextmanager
 
 _NOT_ALIASES = {
-    "WHERE", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "NATURAL", "ON",
-    "USING", "GROUP", "ORDER", "LIMIT", "HAVING", "WINDOW", "UNION", "EXCEPT", "INTERSECT",
-    "INDEXED", "NOT", "AS", "SET", "VALUES", "WHEN", "THEN", "END", "AND", "OR",
+    "WHERE",
+    "JOIN",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "INNER",
+    "OUTER",
+    "CROSS",
+    "NATURAL",
+    "ON",
+    "USING",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "HAVING",
+    "WINDOW",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+    "INDEXED",
+    "NOT",
+    "AS",
+    "SET",
+    "VALUES",
+    "WHEN",
+    "THEN",
+    "END",
+    "AND",
+    "OR",
 }
 
 

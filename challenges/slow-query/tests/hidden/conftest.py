@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-import pytest
-
 import _seed
+import pytest
 
 
 @pytest.fixture(scope="session")

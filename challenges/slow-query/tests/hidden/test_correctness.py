@@ -136,8 +136,10 @@ def test_orders_placed_after_prepare_are_reported(shop):
     assert as_rows(report.monthly_revenue(conn, 2024, 10)) == [(1, "Zoe Adams", 1, 100)]
     with conn:
         conn.execute("INSERT INTO orders VALUES (2, 2, 'paid', '2024-10-31 23:00:00')")
-        conn.execute("INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) "
-                     "VALUES (2, 'SKU-2', 4, 50)")
+        conn.execute(
+            "INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) "
+            "VALUES (2, 'SKU-2', 4, 50)"
+        )
         conn.execute("UPDATE orders SET status = 'refunded' WHERE id = 1")
     assert as_rows(report.monthly_revenue(conn, 2024, 10)) == [(2, "Ann Young", 1, 200)]
 

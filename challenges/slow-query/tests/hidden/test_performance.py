@@ -64,8 +64,10 @@ def test_year_of_reports_is_within_3x_of_reference(full_db_file, copy_db):
         if mine_best <= MAX_RATIO * ref_best:
             break
     ratio = mine_best / ref_best
-    print(f"\nyear of reports (CPU): candidate {mine_best * 1000:.0f} ms, "
-          f"reference {ref_best * 1000:.0f} ms, ratio {ratio:.1f}x")
+    print(
+        f"\nyear of reports (CPU): candidate {mine_best * 1000:.0f} ms, "
+        f"reference {ref_best * 1000:.0f} ms, ratio {ratio:.1f}x"
+    )
     assert ratio <= MAX_RATIO, (
         f"a year of reports took {mine_best * 1000:.0f} ms of CPU, {ratio:.1f}x the reference "
         f"({ref_best * 1000:.0f} ms); at most {MAX_RATIO:.0f}x expected"

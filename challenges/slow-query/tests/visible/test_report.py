@@ -33,19 +33,32 @@ def test_hand_checked_month(tmp_path):
     with conn:
         conn.executemany(
             "INSERT INTO customers VALUES (?, ?, ?, '2023-01-01 00:00:00')",
-            [(1, "Ada Okafor", "a@example.com"), (2, "Bo Berg", "b@example.com"),
-             (3, "Chen Silva", "c@example.com")],
+            [
+                (1, "Ada Okafor", "a@example.com"),
+                (2, "Bo Berg", "b@example.com"),
+                (3, "Chen Silva", "c@example.com"),
+            ],
         )
         conn.executemany(
             "INSERT INTO orders VALUES (?, ?, ?, ?)",
-            [(1, 1, "paid", "2024-03-05 10:00:00"), (2, 1, "paid", "2024-03-20 18:30:00"),
-             (3, 2, "paid", "2024-03-11 09:15:00"), (4, 2, "refunded", "2024-03-12 09:15:00"),
-             (5, 3, "paid", "2024-04-02 08:00:00")],
+            [
+                (1, 1, "paid", "2024-03-05 10:00:00"),
+                (2, 1, "paid", "2024-03-20 18:30:00"),
+                (3, 2, "paid", "2024-03-11 09:15:00"),
+                (4, 2, "refunded", "2024-03-12 09:15:00"),
+                (5, 3, "paid", "2024-04-02 08:00:00"),
+            ],
         )
         conn.executemany(
-            "INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?, ?, ?, ?)",
-            [(1, "SKU-001", 2, 1000), (2, "SKU-002", 1, 500), (3, "SKU-003", 3, 1500),
-             (4, "SKU-004", 1, 9999), (5, "SKU-005", 1, 700)],
+            "INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) "
+            "VALUES (?, ?, ?, ?)",
+            [
+                (1, "SKU-001", 2, 1000),
+                (2, "SKU-002", 1, 500),
+                (3, "SKU-003", 3, 1500),
+                (4, "SKU-004", 1, 9999),
+                (5, "SKU-005", 1, 700),
+            ],
         )
     report.prepare(conn)
     rows = [tuple(r) for r in report.monthly_revenue(conn, 2024, 3)]
