@@ -75,7 +75,11 @@ def test_write_during_slow_load_is_not_overwritten_by_it():
     slow = Call(cache.get, "sku-1")
     assert service.wait_entered(), "the first get() never reached the service"
     try:
-        call(cache.put, "sku-1", 175)
+        writer = Call(cache.put, "sku-1", 175)
+        if not writer.wait(1.0):
+            service.release()  # a put() may choose to wait for the load in flight; let it end
+        assert writer.wait(5.0), "put() did not return"
+        assert writer.error is None, f"put() raised {writer.error!r}"
         after = Call(cache.get, "sku-1")  # starts after the write returned
         after.wait(5.0)
     finally:
