@@ -43,8 +43,8 @@ def test_retry_policy_is_configurable(make_handler, provider, sleeper):
 
 
 def test_slow_response_past_timeout_counts_as_a_failure(make_handler, provider, sleeper):
-    provider.respond(Slow(6.0, 200), 200)
-    handler = make_handler(timeout=0.5)
+    provider.respond(Slow(8.0, 200), 200)
+    handler = make_handler(timeout=1.5)
     _deliver(handler, event("evt_r4", "payment.succeeded", "pay_r4"))
     assert sleeper.calls == pytest.approx([0.5]), "the first call should have timed out"
     assert len(provider.requests) == 2

@@ -92,7 +92,7 @@ def make_handler(tmp_path, provider, sleeper):
     import webhooks
 
     def make(**overrides):
-        kwargs = dict(clock=lambda: NOW, sleep=sleeper, timeout=1.0)
+        kwargs = dict(clock=lambda: NOW, sleep=sleeper, timeout=5.0)
         kwargs.update(overrides)
         db_path = kwargs.pop("db_path", tmp_path / "webhooks.db")
         url = kwargs.pop("provider_url", provider.url)
