@@ -97,11 +97,10 @@ TODO: one testable statement per thing the hidden tests check. Example:
 """
 
 _STARTER = '''\
-"""Paging through lists of records for the orders API.
+"""Paging through lists of records for the orders API."""
 
-TODO (author): the scaffold's example starter; replace it with yours. A starter runs but is
-wrong the way real code is wrong.
-"""
+# TODO (author): the scaffold's example starter; replace it with yours. A real starter runs
+#   but is wrong the way real code is wrong (see docs/authoring.md).
 
 from __future__ import annotations
 
@@ -118,11 +117,10 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
 '''
 
 _SOLUTION = '''\
-"""Paging through lists of records for the orders API.
+"""Paging through lists of records for the orders API."""
 
-TODO (author): the scaffold's example reference solution; replace it with yours. It holds only
-the files that differ from starter/.
-"""
+# TODO (author): the scaffold's example reference solution; replace it with yours.
+#   solution/ holds only the files that differ from starter/.
 
 from __future__ import annotations
 
@@ -143,9 +141,11 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
 '''
 
 _MUTANT_LAST_PAGE = '''\
-"""TODO (author): an example mutant. Plausible wrong fix: the page count is computed with
-floor division, so a last page that is not full is never served. It passes the visible tests
-(their pages are all full) and is caught by the hidden correctness group."""
+"""Mutant: the page count uses floor division, so a last page that is not full is never
+served. Passes the visible tests (their pages are full); the hidden correctness group
+catches it."""
+
+# TODO (author): an example mutant (a plausible wrong fix); replace it with yours.
 
 from __future__ import annotations
 
@@ -169,9 +169,11 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
 '''
 
 _MUTANT_NO_VALIDATION = '''\
-"""TODO (author): an example mutant. Plausible wrong fix: the slicing is right but nothing
-checks the arguments, so page 0 quietly returns [] and page -1 returns items from the end.
-It passes the visible tests and the hidden correctness group; the edge-cases group catches it."""
+"""Mutant: the slicing is right but nothing checks the arguments, so page 0 quietly returns
+[] and page -1 returns items from the end. Passes the visible tests and the hidden
+correctness group; the hidden edge-cases group catches it."""
+
+# TODO (author): an example mutant (a plausible wrong fix); replace it with yours.
 
 from __future__ import annotations
 
@@ -188,11 +190,10 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
 '''
 
 _VISIBLE_TEST = '''\
-"""Visible tests: the happy path, which the candidate sees and runs (ctrl+r, `tui-assess check`).
+"""Visible tests: the happy path the candidate sees and runs (ctrl+r, `tui-assess check`)."""
 
-TODO (author): replace with yours. Tests run with a copy of the workspace as the current
-directory and first on sys.path, so they import the candidate's module by name.
-"""
+# TODO (author): example tests; replace them with yours. The current directory is a copy of
+#   the candidate's workspace, and it is on sys.path: import the candidate's module by name.
 
 from pagination import paginate
 
@@ -206,13 +207,12 @@ def test_second_page():
 '''
 
 _HIDDEN_CONFTEST = '''\
-"""Fixtures for the hidden tests. The candidate never sees this folder.
+"""Fixtures for the hidden tests. Data is generated at run time from a fixed seed, never
+committed, so every run sees the same data."""
 
-TODO (author): replace with your fixtures (servers on 127.0.0.1 port 0, databases in tmp_path:
-see docs/authoring.md). Data is generated at run time from a fixed seed, never committed, so
-every run sees the same data. tests/visible/ needs its own conftest.py if it uses fixtures:
-the two suites run from separate folders.
-"""
+# TODO (author): an example fixture; replace it with yours (servers on 127.0.0.1 port 0,
+#   databases in tmp_path: see docs/authoring.md). tests/visible/ needs its own conftest.py
+#   if its tests use fixtures: the two suites run from separate folders.
 
 import random
 
@@ -227,11 +227,10 @@ def orders():
 '''
 
 _HIDDEN_CORRECTNESS = '''\
-"""Hidden tests, group "correctness" (test_correctness*.py, 60 points).
+"""Hidden tests, group "correctness" (test_correctness*.py in challenge.toml)."""
 
-TODO (author): replace with yours. Each mutant must fail at least one hidden test; this group
-catches the "last-page-dropped" mutant.
-"""
+# TODO (author): example tests; replace them with yours. Every mutant must fail at least one
+#   hidden test: this group catches mutants/last-page-dropped.
 
 from pagination import paginate
 
@@ -257,10 +256,10 @@ def test_pages_cover_every_order_once_in_order(orders):
 '''
 
 _HIDDEN_EDGE = '''\
-"""Hidden tests, group "edge-cases" (test_edge*.py, 40 points).
+"""Hidden tests, group "edge-cases" (test_edge*.py in challenge.toml)."""
 
-TODO (author): replace with yours. This group catches the "no-validation" mutant.
-"""
+# TODO (author): example tests; replace them with yours. This group catches
+#   mutants/no-validation.
 
 import pytest
 
