@@ -21,7 +21,7 @@ EXAMPLE_MODULE = "pagination"
 
 _MANIFEST = """\
 # The challenge's manifest. Every field is documented in docs/challenge-format.md.
-# TODO: replace each TODO, then run `tui-assess challenge validate <this folder> --repeat 20`.
+# TODO (author): fill in each TODO, then `tui-assess challenge validate <folder> --repeat 20`.
 format_version = 1                # always 1 for this format
 id = "__SLUG__"{id_pad}# the slug; must equal the folder name
 title = "TODO: the headline, as the ticket would say it (the orders API repeats pages)"
