@@ -14,6 +14,7 @@ HEADLESS = [
     "tui_assess.challenge.check",
     "tui_assess.challenge.validate",
     "tui_assess.challenge.workspace",
+    "tui_assess.challenge.scaffold",
     "tui_assess.runner.run",
     "tui_assess.runner.sandbox",
     "tui_assess.runner.snapshot",

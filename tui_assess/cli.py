@@ -182,6 +182,29 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     sys.exit(0 if all(r.ok for r in rows) else 1)
 
 
+@challenge_group.command("new")
+@click.argument("slug")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to create SLUG in (default: ./challenges if it exists, else the current folder).",
+)
+def new_cmd(slug: str, parent: Path | None) -> None:
+    """Scaffold a new challenge folder SLUG that passes `challenge validate` as it is.
+
+    It holds a small worked example (a pagination bug) with TODO markers to replace: manifest,
+    brief, starter, visible and hidden tests, solution and two mutants. See docs/authoring.md.
+    """
+    from tui_assess.challenge.scaffold import default_parent, new_challenge
+
+    dest = new_challenge(slug, parent if parent is not None else default_parent())
+    click.echo(f"Created {dest}/: an example challenge that already passes validation.")
+    click.echo(f"Replace its TODOs (grep -rn TODO {dest}), then check it with:")
+    click.echo(f"  tui-assess challenge validate {dest} --repeat 20")
+
+
 @main.group("session")
 def session_group() -> None:
     """Verify, inspect and export recorded session files (*.tasession)."""
