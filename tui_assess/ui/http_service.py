@@ -1,0 +1,155 @@
+"""HTTP console back end (headless): serve the candidate's app on 127.0.0.1 and call it.
+
+Convention (documented in the README and the help screen): the workspace has a module
+`app.py` (or `main.py`, `server.py`, `service.py`) that exposes either
+
+- `app`: a WSGI callable, or
+- `make_app()`: a function returning a WSGI callable.
+
+The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE`),
+with the workspace as current directory and first on sys.path, on an ephemeral loopback port
+it prints on its first line. Crashes and endless loops in the candidate's code stay there.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODULE_NAMES = ("app", "main", "server", "service")
+
+
+def find_app_module(workspace: Path) -> str | None:
+    """The first conventional module that mentions `app` or `make_app`."""
+    for name in MODULE_NAMES:
+        path = workspace / f"{name}.py"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "def make_app" in text or "app" in text:
+                return name
+    return None
+
+
+@dataclass
+class HttpResponse:
+    status: int = 0
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str = ""
+    elapsed_ms: float = 0.0
+    error: str = ""
+
+
+class AppServer:
+    """A child process serving the workspace's app; start() blocks until it listens."""
+
+    def __init__(self, workspace: Path, module: str) -> None:
+        self.workspace = workspace
+        self.module = module
+        self.proc: subprocess.Popen[str] | None = None
+        self.port: int | None = None
+
+    def start(self, timeout: float = 10.0) -> int:
+        env = dict(os.environ)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_assess.ui.http_service", self.module, str(self.workspace)],
+            cwd=self.workspace,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.isdigit():
+            err = ""
+            try:
+                _out, err = self.proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.stop()
+            last = (err or line or "no output").strip().splitlines()[-1:]
+            raise RuntimeError(f"the app did not start: {' '.join(last)}")
+        self.port = int(line)
+        return self.port
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
+        self.port = None
+
+
+def send_request(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: str = "",
+    timeout: float = 10.0,
+) -> HttpResponse:
+    """One request to 127.0.0.1:port; errors land in .error, never raise."""
+    result = HttpResponse()
+    if not path.startswith("/"):
+        path = "/" + path
+    start = time.perf_counter()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.request(method.upper(), path, body=body.encode() if body else None, headers=headers or {})
+        resp = conn.getresponse()
+        raw = resp.read()
+        result.status, result.reason = resp.status, resp.reason
+        result.headers = list(resp.getheaders())
+        result.body = raw.decode("utf-8", errors="replace")
+        conn.close()
+    except (OSError, http.client.HTTPException) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.elapsed_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """'Name: value' lines into a dict (blank and malformed lines ignored)."""
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - child process
+    import importlib
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    sys.path.insert(0, workspace)
+    os.chdir(workspace)
+    module = importlib.import_module(module_name)
+    factory = getattr(module, "make_app", None)
+    application = factory() if callable(factory) else getattr(module, "app", None)
+    if not callable(application):
+        print(f"{module_name}.py has neither make_app() nor a WSGI `app`", file=sys.stderr)
+        sys.exit(1)
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, application, handler_class=QuietHandler)
+    print(server.server_port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _serve(sys.argv[1], sys.argv[2])

@@ -1,0 +1,217 @@
+"""A TextArea for one workspace file: Pygments highlighting, dirty tracking, an edit hook.
+
+Textual's TextArea highlights through tree-sitter, which is an optional extra with native
+wheels; Pygments (pure Python, already a dependency) feeds the same highlight map instead, so
+highlighting works everywhere. Large buffers are re-highlighted after a short pause in typing,
+keeping keystroke latency flat.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_for_filename
+from pygments.token import (
+    Comment,
+    Generic,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    String,
+    _TokenType,
+)
+from pygments.util import ClassNotFound
+from textual import events
+from textual._text_area_theme import TextAreaTheme
+from textual.document._document import EditResult, Location
+from textual.timer import Timer
+from textual.widgets import TextArea
+
+#: Pygments token types -> TextArea theme highlight names, most specific first.
+TOKEN_NAMES: list[tuple[_TokenType, str]] = [
+    (String.Doc, "string.documentation"),
+    (String, "string"),
+    (Comment, "comment"),
+    (Keyword.Constant, "boolean"),
+    (Keyword.Namespace, "include"),
+    (Keyword.Type, "type.builtin"),
+    (Keyword, "keyword"),
+    (Operator.Word, "keyword.operator"),
+    (Operator, "operator"),
+    (Number, "number"),
+    (Name.Function, "function"),
+    (Name.Class, "type.class"),
+    (Name.Decorator, "function"),
+    (Name.Builtin.Pseudo, "variable.builtin"),
+    (Name.Builtin, "function.call"),
+    (Name.Exception, "type.class"),
+    (Name.Tag, "json.label"),
+    (Name.Attribute, "json.label"),
+    (Generic.Heading, "heading"),
+    (Generic.Subheading, "heading"),
+    (Generic.Strong, "bold"),
+    (Generic.Emph, "italic"),
+]
+
+LANGUAGES = {".py": "python", ".sql": "sql", ".toml": "toml", ".json": "json", ".md": "markdown"}
+SYNC_HIGHLIGHT_CHARS = 20_000
+"""Buffers up to this size are re-highlighted on every edit; larger ones after a pause."""
+HIGHLIGHT_DELAY_S = 0.12
+
+
+def _light_dark_themes() -> tuple[TextAreaTheme, TextAreaTheme]:
+    """Editor themes that take colours from the app theme (CSS) and only add syntax colours,
+    picked for a dark or a light background."""
+    dark = TextAreaTheme.get_builtin_theme("vscode_dark")
+    light = TextAreaTheme.get_builtin_theme("github_light")
+    assert dark is not None and light is not None
+    return (
+        TextAreaTheme(name="assess-dark", syntax_styles=dict(dark.syntax_styles)),
+        TextAreaTheme(name="assess-light", syntax_styles=dict(light.syntax_styles)),
+    )
+
+
+def highlight_name(token: _TokenType) -> str | None:
+    for ttype, name in TOKEN_NAMES:
+        if token in ttype:
+            return name
+    return None
+
+
+def build_highlights(lexer: Lexer, text: str) -> dict[int, list[tuple[int, int | None, str]]]:
+    """Highlights per line as (start byte, end byte, name), the shape TextArea draws."""
+    highlights: dict[int, list[tuple[int, int | None, str]]] = defaultdict(list)
+    row, col = 0, 0
+    cache: dict[_TokenType, str | None] = {}
+    for token, value in lexer.get_tokens(text):
+        name = cache[token] if token in cache else cache.setdefault(token, highlight_name(token))
+        pieces = value.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                row += 1
+                col = 0
+            if not piece:
+                continue
+            width = len(piece.encode("utf-8"))
+            if name is not None:
+                highlights[row].append((col, col + width, name))
+            col += width
+    return highlights
+
+
+class CodeEditor(TextArea):
+    """The editor of one workspace file."""
+
+    def __init__(
+        self,
+        text: str,
+        rel_path: str,
+        on_edit: Callable[[str, int, int, str], None] | None = None,
+        on_paste: Callable[[str, str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.rel_path = rel_path
+        self.saved_text = text
+        self._on_edit_hook = on_edit
+        self._on_paste_hook = on_paste
+        self._lexer: Lexer | None = self._lexer_for(rel_path)
+        self._highlight_timer: Timer | None = None
+        self._highlighted_once = False
+        super().__init__(
+            text,
+            show_line_numbers=True,
+            tab_behavior="indent",
+            soft_wrap=False,
+            **kwargs,
+        )
+        self.indent_width = 4
+        for theme in _light_dark_themes():
+            self.register_theme(theme)
+
+    @staticmethod
+    def _lexer_for(rel_path: str) -> Lexer | None:
+        try:
+            return get_lexer_for_filename(Path(rel_path).name, stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            return None
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(Path(self.rel_path).suffix.lower(), "text")
+
+    @property
+    def dirty(self) -> bool:
+        """The buffer differs from what was last loaded or saved."""
+        return self.text != self.saved_text
+
+    def on_mount(self) -> None:
+        self._follow_app_theme()
+        self.watch(self.app, "theme", lambda _t: self._follow_app_theme(), init=False)
+
+    def _follow_app_theme(self) -> None:
+        self.theme = "assess-dark" if self.app.current_theme.dark else "assess-light"
+
+    # -- recording seam: every change, undo/redo included, goes through replace_range -------
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        document = self.document
+        original = document.replace_range
+
+        def recorded_replace_range(start: Location, end: Location, text: str) -> EditResult:
+            top, bottom = sorted((start, end))
+            hook = self._on_edit_hook
+            if hook is not None:
+                offset = document.get_index_from_location(top)
+                deleted = len(document.get_text_range(top, bottom))
+            result = original(start, end, text)
+            if hook is not None:
+                hook(self.rel_path, offset, deleted, text)
+            return result
+
+        document.replace_range = recorded_replace_range  # type: ignore[method-assign]
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if self._on_paste_hook is not None and not self.read_only:
+            self._on_paste_hook(self.rel_path, event.text)
+        await super()._on_paste(event)
+
+    # -- highlighting -----------------------------------------------------------------------
+
+    def _build_highlight_map(self) -> None:
+        self._line_cache.clear()
+        if self._lexer is None:
+            self._highlights.clear()
+            return
+        if not self._highlighted_once or len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
+            self._highlighted_once = True
+            self._rehighlight()
+            return
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+        self._highlight_timer = self.set_timer(HIGHLIGHT_DELAY_S, self._rehighlight)
+
+    def _rehighlight(self) -> None:
+        assert self._lexer is not None
+        self._highlights.clear()
+        self._highlights.update(build_highlights(self._lexer, self.document.text))
+        self._line_cache.clear()
+        self.refresh()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def mark_saved(self, text: str | None = None) -> None:
+        self.saved_text = self.text if text is None else text
+
+    def reload(self, text: str) -> None:
+        """Replace the whole buffer with text from disk (keeps the cursor where it can)."""
+        cursor = self.cursor_location
+        self.load_text(text)
+        self.saved_text = text
+        row = min(cursor[0], self.document.line_count - 1)
+        self.move_cursor((row, min(cursor[1], len(self.document[row]))))
