@@ -88,6 +88,94 @@ def init_cmd(challenge: str, directory: Path) -> None:
     click.echo(f"Workspace for {ch.id} ready in {directory}.")
 
 
+STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "skip"}
+
+
+@main.command("check")
+@click.argument("challenge")
+@click.option(
+    "--workspace",
+    "workspace",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The folder with the candidate's files.",
+)
+@click.option("--hidden", is_flag=True, help="Run the hidden tests instead of the visible ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def check_cmd(challenge: str, workspace: Path, hidden: bool, as_json: bool) -> None:
+    """Run CHALLENGE's visible (or hidden) tests on a workspace, in the sandbox.
+
+    Exit code 0 when every test passed, 1 otherwise, 2 for bad input.
+    """
+    from tui_assess.challenge.catalog import resolve
+    from tui_assess.challenge.check import run_check
+
+    ch = resolve(challenge)
+    result = run_check(ch, workspace, "hidden" if hidden else "visible")
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for t in result.tests:
+            click.echo(f"{STATUS_MARK[t.status]:<5} {t.duration_s:6.2f}s  [{t.group}] {t.name}")
+            if t.message and t.status in ("fail", "error"):
+                for line in t.message.splitlines()[-6:]:
+                    click.echo(f"              {line}")
+        r = result.resources
+        click.echo(
+            f"\n{result.suite} tests: {result.status}; score {result.score:g}/{result.max_score:g}"
+        )
+        for g, (got, total) in result.groups.items():
+            click.echo(f"  {g}: {got:g}/{total:g}")
+        click.echo(
+            f"resources: {r.wall_s:.2f} s wall, {r.cpu_s:.2f} s CPU, {r.peak_rss_mb:.0f} MB peak, "
+            f"{r.max_procs} processes; sandbox: {result.run.sandbox}"
+        )
+        if result.reason:
+            click.echo(result.reason)
+    sys.exit(0 if result.passed else 1)
+
+
+@main.group("challenge")
+def challenge_group() -> None:
+    """Authoring: validate or scaffold challenges."""
+
+
+@challenge_group.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--repeat",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Run the solution's hidden suite this many extra times to catch flaky tests.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def validate_cmd(paths: tuple[Path, ...], repeat: int, as_json: bool) -> None:
+    """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
+
+    Exit code 0 when every check passes, 1 otherwise.
+    """
+    from tui_assess.challenge.validate import format_table, validate
+
+    folders = [p for p in paths if p.is_dir()]
+    missing = [p for p in paths if not p.is_dir()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such challenge folder.")
+    rows = []
+    for folder in folders:
+        rows.extend(validate(folder, repeat=repeat))
+    if as_json:
+        emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
+    else:
+        click.echo(format_table(rows))
+        bad = [r for r in rows if not r.ok]
+        click.echo(
+            f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
+            + (f"; {len(bad)} failed." if bad else ".")
+        )
+    sys.exit(0 if all(r.ok for r in rows) else 1)
+
+
 @main.command("practice")
 @click.argument("challenge", required=False)
 def practice_cmd(challenge: str | None) -> None:

@@ -231,7 +231,9 @@ def load_challenge(path: Path | str) -> Challenge:
         if not data[key].strip():
             raise bad(f"field '{key}' must not be empty.")
     if data["category"] not in CATEGORIES:
-        raise bad(f"field 'category' must be one of {', '.join(CATEGORIES)} (got {data['category']!r}).")
+        raise bad(
+            f"field 'category' must be one of {', '.join(CATEGORIES)} (got {data['category']!r})."
+        )
     if data["difficulty"] not in DIFFICULTIES:
         raise bad(
             f"field 'difficulty' must be one of {', '.join(DIFFICULTIES)} "
@@ -300,7 +302,9 @@ def _load_scoring(entries: list[dict[str, Any]], bad: Any) -> tuple[ScoringGroup
             if key not in entry:
                 raise bad(f"{where}: missing required field '{key}' ({type_name}).")
             if not _type_ok(entry[key], type_name):
-                raise bad(f"{where}: field '{key}' must be {type_name}, not {_describe(entry[key])}.")
+                raise bad(
+                    f"{where}: field '{key}' must be {type_name}, not {_describe(entry[key])}."
+                )
         if entry["weight"] < 0:
             raise bad(f"{where}: field 'weight' must not be negative.")
         if not entry["group"].strip():

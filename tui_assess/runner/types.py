@@ -96,6 +96,13 @@ class RunResult:
     reason: str = ""
     """Plain words for why a run ended as it did, when it is not simply pass/fail."""
     samples: list[ResourceSample] = field(default_factory=list)
+    run_id: str = ""
+    """Name of the run's private temporary folder (unique per run; in the tests' paths)."""
+
+    @classmethod
+    def empty(cls) -> RunResult:
+        """A placeholder result (nothing ran yet)."""
+        return cls("error", [], Resources(), "none", {}, "")
 
     def to_json(self) -> dict[str, Any]:
         return {

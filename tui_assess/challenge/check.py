@@ -1,0 +1,141 @@
+"""Mapping a challenge onto a sandboxed run, and scoring the result by `[[scoring]]` groups."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tui_assess.challenge.model import Challenge
+from tui_assess.errors import UserError
+from tui_assess.runner.run import EventSink, run_tests
+from tui_assess.runner.types import Resources, RunResult, RunSpec, TestOutcome
+
+Suite = Literal["visible", "hidden"]
+EQUAL_SHARE_MAX = 100.0
+
+
+@dataclass
+class ScoredTest:
+    name: str
+    group: str
+    status: str
+    duration_s: float
+    message: str
+    weight: float
+    file: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "group": self.group,
+            "status": self.status,
+            "duration_s": round(self.duration_s, 4),
+            "message": self.message,
+            "weight": self.weight,
+        }
+
+
+@dataclass
+class CheckResult:
+    challenge: str
+    suite: Suite
+    run: RunResult
+    tests: list[ScoredTest]
+    score: float
+    max_score: float
+    groups: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.run.status
+
+    @property
+    def resources(self) -> Resources:
+        return self.run.resources
+
+    @property
+    def reason(self) -> str:
+        return self.run.reason
+
+    @property
+    def output(self) -> str:
+        return self.run.output
+
+    @property
+    def passed(self) -> bool:
+        return self.run.status == "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "challenge": self.challenge,
+            "suite": self.suite,
+            "status": self.run.status,
+            "tests": [t.to_json() for t in self.tests],
+            "score": self.score,
+            "max_score": self.max_score,
+            "groups": {g: {"score": s, "max_score": m} for g, (s, m) in self.groups.items()},
+            "resources": self.run.resources.to_json(),
+            "snapshot": self.run.snapshot,
+            "sandbox": self.run.sandbox,
+            "guarantees": self.run.guarantees,
+            "reason": self.run.reason,
+        }
+
+
+def score_tests(challenge: Challenge, suite: Suite, outcomes: list[TestOutcome]) -> CheckResult:
+    """Weights and score. Hidden suites score by the manifest's [[scoring]] groups, every group
+    counted in max_score even when none of its tests ran (a run cut short never scores more);
+    visible suites, and challenges without groups, count every test the same, out of 100."""
+    grouped: dict[str, list[TestOutcome]] = {}
+    for o in outcomes:
+        grouped.setdefault(challenge.group_of(o.file), []).append(o)
+    if suite == "hidden" and challenge.scoring:
+        per_group = {g.group: float(g.weight) for g in challenge.scoring}
+        for g in grouped:
+            per_group.setdefault(g, 0.0)  # tests outside every group (DEFAULT_GROUP) weigh 0
+    else:
+        n = max(len(outcomes), 1)
+        per_group = {g: EQUAL_SHARE_MAX * len(ts) / n for g, ts in grouped.items()}
+    tests: list[ScoredTest] = []
+    groups: dict[str, tuple[float, float]] = {}
+    for g, total in per_group.items():
+        ts = grouped.get(g, [])
+        w = total / len(ts) if ts else 0.0
+        got = 0.0
+        for o in ts:
+            tests.append(
+                ScoredTest(o.name, g, o.status, o.duration_s, o.message, round(w, 2), o.file)
+            )
+            if o.status == "pass":
+                got += w
+        groups[g] = (round(got, 2), round(total, 2))
+    score = round(sum(s for s, _ in groups.values()), 2)
+    max_score = round(sum(m for _, m in groups.values()), 2)
+    return CheckResult(challenge.id, suite, RunResult.empty(), tests, score, max_score, groups)
+
+
+def run_check(
+    challenge: Challenge,
+    workspace: Path,
+    suite: Suite = "visible",
+    on_event: EventSink | None = None,
+    cancel: threading.Event | None = None,
+    sandbox: Literal["auto", "namespaces", "rlimits"] = "auto",
+) -> CheckResult:
+    """Run one suite of a challenge's tests against a workspace folder (blocking)."""
+    workspace = Path(workspace)
+    if not workspace.is_dir():
+        raise UserError(f"{workspace}: workspace folder does not exist.")
+    spec = RunSpec(
+        workspace=workspace,
+        tests=challenge.tests_dir(suite),
+        limits=challenge.limits,
+        show_details=(suite == "visible"),
+        sandbox=sandbox,
+    )
+    run = run_tests(spec, on_event=on_event, cancel=cancel)
+    result = score_tests(challenge, suite, run.tests)
+    result.run = run
+    return result

@@ -1,0 +1,213 @@
+"""Author's checks for a challenge: the manifest is right, the starter fails, the solution passes,
+every mutant is caught, and the solution's hidden suite is not flaky."""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_assess.challenge.check import CheckResult, Suite, run_check
+from tui_assess.challenge.model import DEFAULT_GROUP, Challenge, load_challenge
+from tui_assess.challenge.workspace import init_workspace
+from tui_assess.errors import UserError
+
+
+@dataclass
+class Row:
+    challenge: str
+    check: str
+    ok: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "challenge": self.challenge,
+            "check": self.check,
+            "ok": self.ok,
+            "detail": self.detail,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def test_names(folder: Path) -> dict[str, str]:
+    """test function name -> file, for every test_*.py in folder (parsed, never imported)."""
+    names: dict[str, str] = {}
+    for f in sorted(folder.rglob("test_*.py")):
+        try:
+            tree = ast.parse(f.read_text(encoding="utf-8"), filename=str(f))
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            raise UserError(f"{f}: cannot parse the test file ({exc}).") from None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test"
+            ):
+                names[node.name] = f.name
+    return names
+
+
+@contextmanager
+def materialised(challenge: Challenge, layer: Path | None) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="tui-assess-validate-") as tmp:
+        yield init_workspace(challenge, Path(tmp) / "ws", layer)
+
+
+def _failing(result: CheckResult) -> list[str]:
+    return [t.name for t in result.tests if t.status in ("fail", "error")]
+
+
+def _summary(result: CheckResult) -> str:
+    counts: dict[str, int] = {}
+    for t in result.tests:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    parts = [f"{n} {s}" for s, n in sorted(counts.items())]
+    text = ", ".join(parts) or "no tests"
+    if result.reason:
+        text += f" — {result.reason}"
+    return text
+
+
+def validate(
+    path: Path, repeat: int = 1, progress: Callable[[Row], None] | None = None
+) -> list[Row]:
+    """Every check for one challenge folder, as rows (a bad manifest is one failing row)."""
+    rows: list[Row] = []
+
+    def add(row: Row) -> Row:
+        rows.append(row)
+        if progress:
+            progress(row)
+        return row
+
+    name = Path(path).name
+    try:
+        ch = load_challenge(path)
+    except UserError as exc:
+        add(Row(name, "manifest", False, str(exc)))
+        return rows
+    add(
+        Row(
+            ch.id,
+            "manifest",
+            True,
+            f"format_version 1, {ch.difficulty}, {ch.time_limit_minutes} min",
+        )
+    )
+    brief = ch.brief().strip()
+    add(Row(ch.id, "brief", bool(brief), f"{len(brief.split())} words" if brief else "empty"))
+
+    try:
+        visible, hidden = test_names(ch.tests_dir("visible")), test_names(ch.tests_dir("hidden"))
+    except UserError as exc:
+        add(Row(ch.id, "test names", False, str(exc)))
+        return rows
+    shared = sorted(set(visible) & set(hidden))
+    add(
+        Row(
+            ch.id,
+            "test names",
+            not shared and bool(hidden) and bool(visible),
+            f"shared by visible and hidden: {', '.join(shared)}"
+            if shared
+            else f"{len(visible)} visible, {len(hidden)} hidden",
+        )
+    )
+    if ch.scoring:
+        ungrouped = sorted({f for f in hidden.values() if ch.group_of(f) == DEFAULT_GROUP})
+        add(
+            Row(
+                ch.id,
+                "scoring groups",
+                not ungrouped,
+                f"hidden files in no [[scoring]] group: {', '.join(ungrouped)}"
+                if ungrouped
+                else ", ".join(f"{g.group} {g.weight}" for g in ch.scoring),
+            )
+        )
+
+    def run(layer: Path | None, suite: Suite) -> CheckResult:
+        with materialised(ch, layer) as ws:
+            return run_check(ch, ws, suite)
+
+    t = time.monotonic()
+    starter = run(None, "hidden")
+    fails = _failing(starter)
+    add(
+        Row(
+            ch.id,
+            "starter fails hidden",
+            bool(fails) or starter.status not in ("pass", "error"),
+            f"{len(fails)} failing: {', '.join(fails[:4])}{'...' if len(fails) > 4 else ''}"
+            if fails
+            else _summary(starter),
+            time.monotonic() - t,
+        )
+    )
+
+    limit = ch.limits.timeout_seconds
+    for suite in ("visible", "hidden"):
+        t = time.monotonic()
+        sol = run(ch.solution_dir, suite)  # type: ignore[arg-type]
+        add(
+            Row(
+                ch.id,
+                f"solution passes {suite}",
+                sol.status == "pass",
+                f"{_summary(sol)}; {sol.resources.wall_s:.1f} s of the {limit:g} s limit",
+                time.monotonic() - t,
+            )
+        )
+
+    for mutant, layer in ch.mutants.items():
+        t = time.monotonic()
+        res = run(layer, "hidden")
+        caught = _failing(res)
+        add(
+            Row(
+                ch.id,
+                f"mutant {mutant} caught",
+                bool(caught) or res.status not in ("pass", "error"),
+                f"failed by {', '.join(caught[:3])}{'...' if len(caught) > 3 else ''}"
+                if caught
+                else _summary(res),
+                time.monotonic() - t,
+            )
+        )
+    if len(ch.mutants) == 0:
+        add(Row(ch.id, "mutants", True, "none defined"))
+
+    if repeat > 1:
+        t = time.monotonic()
+        bad: list[str] = []
+        for i in range(repeat):
+            res = run(ch.solution_dir, "hidden")
+            if res.status != "pass":
+                bad.append(f"run {i + 1}: {', '.join(_failing(res)) or res.reason}")
+        add(
+            Row(
+                ch.id,
+                f"solution hidden x{repeat} (flakiness)",
+                not bad,
+                "; ".join(bad[:3]) if bad else f"{repeat} of {repeat} passed",
+                time.monotonic() - t,
+            )
+        )
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    w1 = max([len(r.challenge) for r in rows] + [9])
+    w2 = max([len(r.check) for r in rows] + [5])
+    lines = [f"{'challenge':<{w1}}  {'check':<{w2}}  result  time   detail"]
+    for r in rows:
+        secs = f"{r.seconds:5.1f}s" if r.seconds else "      "
+        lines.append(
+            f"{r.challenge:<{w1}}  {r.check:<{w2}}  {'ok' if r.ok else 'FAIL':<6}  {secs} {r.detail}"
+        )
+    return "\n".join(lines)
