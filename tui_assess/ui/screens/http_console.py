@@ -23,7 +23,7 @@ class HttpConsoleScreen(Screen[None]):
                 tooltip="Send the request to your app."),
         Binding("f5", "restart", "Restart app", id="http.restart",
                 tooltip="Restart your app (after you change its code)."),
-        Binding("escape", "close", "Close", id="http.close",
+        Binding("escape", "close", "Close", id="http.close", priority=True,
                 tooltip="Stop your app and go back to the workspace."),
     ]
 

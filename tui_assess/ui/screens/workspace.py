@@ -43,7 +43,8 @@ MAX_EDITABLE_BYTES = 2_000_000
 
 
 def _b(key: str, action: str, description: str, tooltip: str, show: bool = True,
-       priority: bool = False) -> Binding:
+       priority: bool = True) -> Binding:
+    # Priority: the editor has focus nearly always, and TextArea binds some keys (f6, f7).
     return Binding(key, action, description, show=show, priority=priority,
                    id=f"workspace.{action}", tooltip=tooltip)
 
@@ -161,6 +162,7 @@ class WorkspaceScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.query_one("#files", WorkspaceTree).root.set_label(f"{self.workspace.name}/")
         self._disk_state = scan(self.workspace)
         files = workspace_files(self.challenge, self.workspace)
         first: CodeEditor | None = None

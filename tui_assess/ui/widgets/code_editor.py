@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_for_filename
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import (
     Comment,
     Generic,
@@ -135,7 +135,15 @@ class CodeEditor(TextArea):
 
     @staticmethod
     def _lexer_for(rel_path: str) -> Lexer | None:
+        # The five languages by suffix, straight to their lexer (get_lexer_for_filename scans
+        # every lexer's patterns: half a second on first use); others by Pygments' lookup.
+        suffix = Path(rel_path).suffix.lower()
+        name = LANGUAGES.get(suffix)
         try:
+            if name is not None:
+                return get_lexer_by_name(name, stripnl=False, ensurenl=False)
+            if suffix in ("", ".txt", ".db", ".sqlite", ".sqlite3"):
+                return None
             return get_lexer_for_filename(Path(rel_path).name, stripnl=False, ensurenl=False)
         except ClassNotFound:
             return None

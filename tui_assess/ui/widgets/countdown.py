@@ -9,6 +9,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 WARNING_S = 5 * 60
+clock = time.monotonic
+"""The clock deadlines are measured on (tests freeze it for stable snapshots)."""
 
 
 def format_left(seconds: float) -> str:
@@ -39,7 +41,7 @@ class Countdown(Static):
     def seconds_left(self) -> float | None:
         if self.deadline is None:
             return None
-        return self.deadline - time.monotonic()
+        return self.deadline - clock()
 
     def watch_deadline(self) -> None:
         self._expired_posted = False
