@@ -43,20 +43,22 @@ Put a `keymap.toml` in the data folder with binding ids and keys, for example
 
 
 def keys_markdown(screen: Screen[object] | None) -> str:
-    """A table of the bindings of the screen below and the app, with their ids."""
-    rows = ["| key | does | id |", "|---|---|---|"]
-    seen: set[str] = set()
+    """The bindings of the screen below and of the app, as currently mapped, with their ids."""
+    lines = []
     if screen is not None:
-        for active in screen.active_bindings.values():
-            b = active.binding
-            if not b.description or b.action in seen:
-                continue
-            if active.node is not screen and active.node is not screen.app:
-                continue
-            seen.add(b.action)
-            key = screen.app.get_key_display(b)
-            rows.append(f"| `{key}` | {b.tooltip or b.description} | `{b.id or ''}` |")
-    return "## Keys\n\n" + "\n".join(rows) + "\n\nCommand palette (`ctrl+p`) lists every action.\n"
+        by_id = {
+            a.binding.id: a.binding
+            for a in screen.active_bindings.values()
+            if a.binding.id and a.node in (screen, screen.app)
+        }
+        declared = [b for b in (*type(screen).BINDINGS, *type(screen.app).BINDINGS)
+                    if isinstance(b, Binding) and b.id]
+        for b in declared:
+            live = by_id.get(b.id, b)
+            key = screen.app.get_key_display(live)
+            lines.append(f"- `{key}` **{b.description}**: {b.tooltip} (id `{b.id}`)")
+    lines.append("- `ctrl+p` **Command palette**: lists and runs every action.")
+    return "## Keys\n\n" + "\n".join(lines) + "\n"
 
 
 class HelpScreen(ModalScreen[None]):

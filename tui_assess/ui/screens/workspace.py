@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +32,7 @@ from tui_assess.ui.messages import FilesChangedOnDisk, RunFinished
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.dialogs import ConfirmScreen
 from tui_assess.ui.widgets.code_editor import CodeEditor
+from tui_assess.ui.widgets import countdown
 from tui_assess.ui.widgets.countdown import Countdown
 from tui_assess.ui.widgets.resource_meter import ResourceMeter
 from tui_assess.ui.widgets.test_panel import TestPanel
@@ -127,7 +127,7 @@ class WorkspaceScreen(Screen[None]):
         self.mode = mode
         self.timed = timed
         self.from_catalog = from_catalog
-        self.started_at = time.monotonic()
+        self.started_at = countdown.clock()
         self.deadline = self.started_at + challenge.time_limit_minutes * 60
         self.editors: dict[str, CodeEditor] = {}
         self.pane_ids: dict[str, str] = {}
@@ -176,7 +176,7 @@ class WorkspaceScreen(Screen[None]):
             self.store.opened(self.challenge.id)
         self.hooks.session_started(
             self.challenge, self.workspace, self.mode,
-            self.deadline - time.monotonic() if self.timed else None,
+            self.deadline - countdown.clock() if self.timed else None,
         )
         self.set_interval(0.08, self._flush_run_events)
         self.set_interval(1.0, self._poll_disk)
@@ -474,7 +474,7 @@ class WorkspaceScreen(Screen[None]):
 
         self.last_submit = result
         solved = is_solved(result)
-        elapsed = time.monotonic() - self.started_at
+        elapsed = countdown.clock() - self.started_at
         progress = None
         if self.store is not None:
             progress = self.store.submitted(self.challenge.id, solved, elapsed)

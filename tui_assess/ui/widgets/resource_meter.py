@@ -62,7 +62,7 @@ class ResourceMeter(Vertical):
         """Resources of the finished run: wall_s, cpu_s, peak_rss_mb, max_procs, limit_hit."""
         text = (
             f"peak {resources.peak_rss_mb:.0f} MB · {resources.max_procs} procs · "
-            f"cpu {resources.cpu_s:.1f}s · wall {resources.wall_s:.1f}s"
+            f"{resources.wall_s:.1f}s"
         )
         if resources.limit_hit:
             text += f" · {resources.limit_hit} limit hit"

@@ -37,8 +37,8 @@ class TestPanel(Vertical):
         yield Label("Press ctrl+r to run the visible tests.", id="run-summary")
         table: DataTable[Any] = DataTable(id="test-table", cursor_type="row", zebra_stripes=False)
         table.add_column("status", key="status", width=6)
-        table.add_column("test", key="test")
         table.add_column("time", key="time", width=6)
+        table.add_column("test", key="test")
         yield table
         with VerticalScroll(id="test-details-scroll"):
             yield Static("", id="test-details", markup=False)
@@ -62,11 +62,11 @@ class TestPanel(Vertical):
         table = self.table
         cells = (
             status_cell(status),
-            self._short(key),
             f"{duration:.2f}s" if duration is not None else "",
+            self._short(key),
         )
         if key in table.rows:
-            for col, value in zip(("status", "test", "time"), cells, strict=True):
+            for col, value in zip(("status", "time", "test"), cells, strict=True):
                 table.update_cell(key, col, value)
         else:
             table.add_row(*cells, key=key)
@@ -89,7 +89,7 @@ class TestPanel(Vertical):
         for t in result.tests:
             key = self._short(t.name)
             self.details[key] = t.message or ""
-            table.add_row(status_cell(t.status), key, f"{t.duration_s:.2f}s", key=key)
+            table.add_row(status_cell(t.status), f"{t.duration_s:.2f}s", key, key=key)
         passed = sum(1 for t in result.tests if t.status == "pass")
         failed = sum(1 for t in result.tests if t.status in ("fail", "error"))
         summary = f"{passed} passed, {failed} failed"
