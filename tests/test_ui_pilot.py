@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Label, Markdown, TabbedContent
-
 from fixtures.ui_support import (
     RecordingHooks,
     ScriptedChecker,
@@ -19,6 +17,8 @@ from fixtures.ui_support import (
     wait_for_workers,
     wait_until,
 )
+from textual.widgets import DataTable, Input, Label, Markdown, TabbedContent
+
 from tui_assess.ui.app import AssessApp
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.catalog import CatalogScreen
@@ -299,8 +299,9 @@ async def test_external_change_reloads_clean_buffer_silently(tmp_path: Path) -> 
         await pilot.pause()
         screen = ws(app)
         (screen.workspace / "calc.py").write_text("# edited elsewhere\n")
-        await wait_until(pilot, lambda: screen.editors["calc.py"].text == "# edited elsewhere\n",
-                         timeout=5)
+        await wait_until(
+            pilot, lambda: screen.editors["calc.py"].text == "# edited elsewhere\n", timeout=5
+        )
         assert not screen.editors["calc.py"].dirty
         assert ("external_change", ("calc.py", "# edited elsewhere\n")) in hooks.calls
 
@@ -335,7 +336,9 @@ async def test_sql_console_queries_read_only(tmp_path: Path) -> None:
         console = app.screen
         assert isinstance(console, SqlConsoleScreen)
         query = console.query_one("#sql-query", CodeEditor)
-        query.load_text("SELECT status, COUNT(*) AS n FROM orders WHERE status = 'paid' GROUP BY status")
+        query.load_text(
+            "SELECT status, COUNT(*) AS n FROM orders WHERE status = 'paid' GROUP BY status"
+        )
         await pilot.press("ctrl+r")
         await wait_for_workers(pilot, "sql")
         rows = console.query_one("#sql-rows", DataTable)
@@ -370,8 +373,9 @@ async def test_http_console_serves_the_app_and_sends_requests(tmp_path: Path) ->
         await pilot.pause()
         console = app.screen
         assert isinstance(console, HttpConsoleScreen)
-        await wait_until(pilot, lambda: console.server is not None and console.server.port,
-                         timeout=10)
+        await wait_until(
+            pilot, lambda: console.server is not None and console.server.port, timeout=10
+        )
         console.query_one("#http-path", Input).value = "/orders/count"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: console.last is not None, timeout=10)
@@ -435,8 +439,14 @@ async def test_help_lists_keys_and_what_is_recorded(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.query_one("#help-text", Markdown).source
-        for needle in ("`workspace.run`", "`workspace.submit`", "`app.quit`",
-                       "What is recorded", "loses or regains focus", "make_app()"):
+        for needle in (
+            "`workspace.run`",
+            "`workspace.submit`",
+            "`app.quit`",
+            "What is recorded",
+            "loses or regains focus",
+            "make_app()",
+        ):
             assert needle in text
         await pilot.press("escape")
         await pilot.pause()
@@ -454,7 +464,8 @@ async def test_every_binding_has_id_tooltip_and_palette_entry(tmp_path: Path) ->
         titles = " ".join(c.title for c in app.get_system_commands(screen))
         for b in [*WorkspaceScreen.BINDINGS, *AssessApp.BINDINGS]:
             assert isinstance(b, Binding) and b.id and b.tooltip, b
-            if b.action != "cancel_run" and b.action != "back":  # disabled unless running / from catalog
+            # cancel_run is enabled only while running, back only when opened from the catalog
+            if b.action not in ("cancel_run", "back"):
                 assert b.description in titles, b.description
 
 

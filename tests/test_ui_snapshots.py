@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fixtures.ui_support import ScriptedChecker, all_fixtures, fixture, wait_for_workers
+
 from tui_assess.ui.app import AssessApp
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.widgets import countdown

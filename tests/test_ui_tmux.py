@@ -38,9 +38,7 @@ class Tmux:
         self.name = name
 
     def run(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", *args], check=True, capture_output=True, text=True
-        ).stdout
+        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
 
     def send(self, *keys: str) -> None:
         """One key at a time, at a (fast) human pace: a terminal may split or merge bursts."""
@@ -67,9 +65,10 @@ class Tmux:
             time.sleep(0.2)
 
     def alive(self) -> bool:
-        return subprocess.run(
-            ["tmux", "has-session", "-t", self.name], capture_output=True
-        ).returncode == 0
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
 
 
 @pytest.fixture
@@ -86,8 +85,18 @@ def tmux_practice(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     env_args = [f"{k}={v}" for k, v in env.items()]
     command = ["env", *env_args, *tui_assess_command(), "practice", str(FIX_SUM)]
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "32",
-         " ".join(f"'{c}'" for c in command)],
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "32",
+            " ".join(f"'{c}'" for c in command),
+        ],
         check=True,
     )
     t = Tmux(name)

@@ -46,10 +46,21 @@ class AssessApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "tui-assess"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True,
-                tooltip="Quit (asks first when files are unsaved or the session is timed)."),
-        Binding("f1", "help", "Help", id="app.help",
-                tooltip="Keys, and what a session records, in plain words."),
+        Binding(
+            "ctrl+q",
+            "request_quit",
+            "Quit",
+            id="app.quit",
+            priority=True,
+            tooltip="Quit (asks first when files are unsaved or the session is timed).",
+        ),
+        Binding(
+            "f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Keys, and what a session records, in plain words.",
+        ),
     ]
 
     def __init__(
@@ -91,8 +102,12 @@ class AssessApp(App[None]):
             return
         self.push_screen(
             WorkspaceScreen(
-                challenge, workspace, checker=self.checker, hooks=self.hooks,
-                progress=self.progress, from_catalog=from_catalog,
+                challenge,
+                workspace,
+                checker=self.checker,
+                hooks=self.hooks,
+                progress=self.progress,
+                from_catalog=from_catalog,
             )
         )
 
@@ -103,9 +118,14 @@ class AssessApp(App[None]):
                 self.pop_screen()
 
         if screen.dirty_files:
-            self.push_screen(ConfirmScreen(
-                f"Leave without saving {', '.join(screen.dirty_files)}?",
-                confirm_label="Leave", title="Unsaved changes"), answered)
+            self.push_screen(
+                ConfirmScreen(
+                    f"Leave without saving {', '.join(screen.dirty_files)}?",
+                    confirm_label="Leave",
+                    title="Unsaved changes",
+                ),
+                answered,
+            )
         else:
             answered(True)
 
@@ -134,9 +154,12 @@ class AssessApp(App[None]):
             if go:
                 self._quit(ws)
 
-        self.push_screen(ConfirmScreen(
-            f"Quit with {' and '.join(reasons)}?", confirm_label="Quit", title="Quit tui-assess"),
-            answered)
+        self.push_screen(
+            ConfirmScreen(
+                f"Quit with {' and '.join(reasons)}?", confirm_label="Quit", title="Quit tui-assess"
+            ),
+            answered,
+        )
 
     def _quit(self, ws: WorkspaceScreen | None) -> None:
         if ws is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from tui_assess.challenge.model import Challenge
 
@@ -32,9 +32,9 @@ def default_checker(
     on_event: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Any:
-    from tui_assess.challenge.check import run_check
+    from tui_assess.challenge.check import Suite, run_check
 
-    return run_check(challenge, workspace, suite, on_event=on_event, cancel=cancel)
+    return run_check(challenge, workspace, cast(Suite, suite), on_event=on_event, cancel=cancel)
 
 
 def is_solved(result: Any) -> bool:

@@ -106,7 +106,8 @@ def send_request(
     start = time.perf_counter()
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        conn.request(method.upper(), path, body=body.encode() if body else None, headers=headers or {})
+        payload = body.encode() if body else None
+        conn.request(method.upper(), path, body=payload, headers=headers or {})
         resp = conn.getresponse()
         raw = resp.read()
         result.status, result.reason = resp.status, resp.reason

@@ -47,7 +47,7 @@ class ProgressStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
         if TABLE not in self.db.table_names():
-            self.db[TABLE].create(
+            self.db.table(TABLE).create(
                 {
                     "challenge_id": str,
                     "attempts": int,
@@ -83,7 +83,7 @@ class ProgressStore:
 
     def _update(self, challenge_id: str, **values: object) -> Progress:
         values["updated_at"] = time.time()
-        self.db[TABLE].upsert({"challenge_id": challenge_id, **values}, pk="challenge_id")
+        self.db.table(TABLE).upsert({"challenge_id": challenge_id, **values}, pk="challenge_id")
         return self.get(challenge_id)
 
     def opened(self, challenge_id: str) -> Progress:

@@ -8,6 +8,7 @@ change the candidate's data.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -30,9 +31,7 @@ class QueryResult:
 
 def find_sources(workspace: Path) -> list[Path]:
     """Database files in the workspace, else its .sql scripts (sorted, relative order)."""
-    dbs = sorted(
-        p for p in workspace.rglob("*") if p.is_file() and p.suffix.lower() in DB_SUFFIXES
-    )
+    dbs = sorted(p for p in workspace.rglob("*") if p.is_file() and p.suffix.lower() in DB_SUFFIXES)
     if dbs:
         return dbs
     return sorted(p for p in workspace.rglob("*.sql") if p.is_file())
@@ -45,10 +44,9 @@ def has_database(workspace: Path) -> bool:
 def _connect(source: Path) -> sqlite3.Connection:
     if source.suffix.lower() == ".sql":
         conn = sqlite3.connect(":memory:")
-        try:
+        # a scratch-query file: its statements may not build anything
+        with contextlib.suppress(sqlite3.Error):
             conn.executescript(source.read_text(encoding="utf-8"))
-        except sqlite3.Error:
-            pass  # a scratch-query file: its statements may not build anything
         return conn
     return sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
 

@@ -29,12 +29,27 @@ class CatalogScreen(Screen[None]):
     """Lists challenges; posts nothing upward: opening one pushes a WorkspaceScreen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="catalog.open", tooltip="Open the highlighted challenge."),
-        Binding("down", "cursor(1)", "Next", id="catalog.down", tooltip="Next challenge.", show=False),
-        Binding("up", "cursor(-1)", "Previous", id="catalog.up", tooltip="Previous challenge.",
-                show=False),
-        Binding("escape", "clear_filter", "Clear filter", id="catalog.clear",
-                tooltip="Clear the filter and show every challenge."),
+        Binding(
+            "enter", "open", "Open", id="catalog.open", tooltip="Open the highlighted challenge."
+        ),
+        Binding(
+            "down", "cursor(1)", "Next", id="catalog.down", tooltip="Next challenge.", show=False
+        ),
+        Binding(
+            "up",
+            "cursor(-1)",
+            "Previous",
+            id="catalog.up",
+            tooltip="Previous challenge.",
+            show=False,
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="catalog.clear",
+            tooltip="Clear the filter and show every challenge.",
+        ),
     ]
 
     def __init__(self, challenges: list[Challenge], progress: ProgressStore) -> None:

@@ -16,12 +16,17 @@ class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True (confirm) or False (cancel)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Close without doing it."),
+        Binding(
+            "escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Close without doing it."
+        ),
         Binding("enter", "confirm", "Confirm", id="confirm.confirm", tooltip="Go ahead."),
     ]
 
     def __init__(
-        self, question: str, confirm_label: str = "Confirm", cancel_label: str = "Cancel",
+        self,
+        question: str,
+        confirm_label: str = "Confirm",
+        cancel_label: str = "Cancel",
         title: str = "Please confirm",
     ) -> None:
         super().__init__()

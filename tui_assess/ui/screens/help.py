@@ -51,10 +51,13 @@ def keys_markdown(screen: Screen[object] | None) -> str:
             for a in screen.active_bindings.values()
             if a.binding.id and a.node in (screen, screen.app)
         }
-        declared = [b for b in (*type(screen).BINDINGS, *type(screen.app).BINDINGS)
-                    if isinstance(b, Binding) and b.id]
+        declared = [
+            b
+            for b in (*type(screen).BINDINGS, *type(screen.app).BINDINGS)
+            if isinstance(b, Binding) and b.id
+        ]
         for b in declared:
-            live = by_id.get(b.id, b)
+            live = by_id.get(b.id or "", b)
             key = screen.app.get_key_display(live)
             lines.append(f"- `{key}` **{b.description}**: {b.tooltip} (id `{b.id}`)")
     lines.append("- `ctrl+p` **Command palette**: lists and runs every action.")

@@ -19,12 +19,29 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 class HttpConsoleScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "send", "Send", id="http.send", priority=True,
-                tooltip="Send the request to your app."),
-        Binding("f5", "restart", "Restart app", id="http.restart",
-                tooltip="Restart your app (after you change its code)."),
-        Binding("escape", "close", "Close", id="http.close", priority=True,
-                tooltip="Stop your app and go back to the workspace."),
+        Binding(
+            "ctrl+r",
+            "send",
+            "Send",
+            id="http.send",
+            priority=True,
+            tooltip="Send the request to your app.",
+        ),
+        Binding(
+            "f5",
+            "restart",
+            "Restart app",
+            id="http.restart",
+            tooltip="Restart your app (after you change its code).",
+        ),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="http.close",
+            priority=True,
+            tooltip="Stop your app and go back to the workspace.",
+        ),
     ]
 
     def __init__(self, workspace: Path, module: str) -> None:
@@ -35,12 +52,15 @@ class HttpConsoleScreen(Screen[None]):
         self.last: HttpResponse | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(f"HTTP console · {self.module}.py · ctrl+r sends · f5 restarts · escape closes",
-                    id="http-title")
+        yield Label(
+            f"HTTP console · {self.module}.py · ctrl+r sends · f5 restarts · escape closes",
+            id="http-title",
+        )
         yield Label("starting your app...", id="http-server")
         with Horizontal(id="http-request-line"):
-            yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False,
-                         id="http-method")
+            yield Select(
+                [(m, m) for m in METHODS], value="GET", allow_blank=False, id="http-method"
+            )
             yield Input("/", placeholder="/path?query", id="http-path")
             yield Button("Send", id="http-send", variant="primary")
         with Horizontal(id="http-request-body"):
@@ -91,8 +111,9 @@ class HttpConsoleScreen(Screen[None]):
         self._send_worker(self.server.port, method, path, headers, body)
 
     @work(thread=True, exclusive=True, group="http-send", exit_on_error=False)
-    def _send_worker(self, port: int, method: str, path: str, headers: dict[str, str],
-                     body: str) -> None:
+    def _send_worker(
+        self, port: int, method: str, path: str, headers: dict[str, str], body: str
+    ) -> None:
         response = send_request(port, method, path, headers, body)
         self.app.call_from_thread(self.show_response, response)
 

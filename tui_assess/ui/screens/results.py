@@ -22,7 +22,10 @@ def _num(x: float) -> str:
 class SubmitResultsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,enter", "back", "Back to workspace", id="results.back",
+            "escape,enter",
+            "back",
+            "Back to workspace",
+            id="results.back",
             tooltip="Close the results and keep working.",
         ),
     ]

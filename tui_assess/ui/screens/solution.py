@@ -23,10 +23,12 @@ class SolutionScreen(Screen[None]):
         self.challenge = challenge
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Reference solution · {self.challenge.title} · escape closes",
-                    id="solution-title")
+        yield Label(
+            f"Reference solution · {self.challenge.title} · escape closes", id="solution-title"
+        )
         files = sorted(
-            p for p in self.challenge.solution_dir.rglob("*")
+            p
+            for p in self.challenge.solution_dir.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         )
         with TabbedContent(id="solution-tabs"):

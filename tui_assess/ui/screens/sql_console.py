@@ -18,9 +18,22 @@ from tui_assess.ui.widgets.code_editor import CodeEditor
 
 class SqlConsoleScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "run_query", "Run query", id="sql.run", priority=True,
-                tooltip="Run the query (read-only) and show rows, plan and timing."),
-        Binding("escape", "close", "Close", id="sql.close", priority=True, tooltip="Back to the workspace."),
+        Binding(
+            "ctrl+r",
+            "run_query",
+            "Run query",
+            id="sql.run",
+            priority=True,
+            tooltip="Run the query (read-only) and show rows, plan and timing.",
+        ),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="sql.close",
+            priority=True,
+            tooltip="Back to the workspace.",
+        ),
     ]
 
     def __init__(self, workspace: Path, query: str = "") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections import deque
@@ -31,8 +32,8 @@ from tui_assess.ui.hooks import SessionHooks
 from tui_assess.ui.messages import FilesChangedOnDisk, RunFinished
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.dialogs import ConfirmScreen
-from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets import countdown
+from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets.countdown import Countdown
 from tui_assess.ui.widgets.resource_meter import ResourceMeter
 from tui_assess.ui.widgets.test_panel import TestPanel
@@ -42,11 +43,19 @@ MAX_POLLED_FILES = 2000
 MAX_EDITABLE_BYTES = 2_000_000
 
 
-def _b(key: str, action: str, description: str, tooltip: str, show: bool = True,
-       priority: bool = True) -> Binding:
+def _b(
+    key: str, action: str, description: str, tooltip: str, show: bool = True, priority: bool = True
+) -> Binding:
     # Priority: the editor has focus nearly always, and TextArea binds some keys (f6, f7).
-    return Binding(key, action, description, show=show, priority=priority,
-                   id=f"workspace.{action}", tooltip=tooltip)
+    return Binding(
+        key,
+        action,
+        description,
+        show=show,
+        priority=priority,
+        id=f"workspace.{action}",
+        tooltip=tooltip,
+    )
 
 
 class WorkspaceTree(DirectoryTree):
@@ -77,31 +86,71 @@ class WorkspaceScreen(Screen[None]):
     """One challenge's workspace folder, edited in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("ctrl+s", "save", "Save", "Save every changed file to the workspace folder.",
-           priority=True),
+        _b(
+            "ctrl+s",
+            "save",
+            "Save",
+            "Save every changed file to the workspace folder.",
+            priority=True,
+        ),
         _b("ctrl+r", "run", "Run tests", "Save, then run the visible tests.", priority=True),
-        _b("ctrl+g", "submit", "Submit", "Run the hidden tests and see your score (asks first).",
-           priority=True),
-        _b("escape", "cancel_run", "Cancel run", "Stop the running tests (kills their processes).",
-           priority=True),
+        _b(
+            "ctrl+g",
+            "submit",
+            "Submit",
+            "Run the hidden tests and see your score (asks first).",
+            priority=True,
+        ),
+        _b(
+            "escape",
+            "cancel_run",
+            "Cancel run",
+            "Stop the running tests (kills their processes).",
+            priority=True,
+        ),
         _b("f2", "hint", "Hint", "Reveal the next hint."),
         _b("f3", "sql_console", "SQL", "Query the workspace database (read-only).", show=False),
-        _b("f4", "http_console", "HTTP", "Start your app on 127.0.0.1 and send requests.",
-           show=False),
+        _b(
+            "f4",
+            "http_console",
+            "HTTP",
+            "Start your app on 127.0.0.1 and send requests.",
+            show=False,
+        ),
         _b("f5", "toggle_files", "Files", "Show or hide the file tree.", show=False),
         _b("f6", "show_brief", "Brief", "Show the brief.", show=False),
-        _b("f7", "show_solution", "Solution",
-           "View the reference solution (after solving or giving up).", show=False),
-        _b("f8", "reset", "Reset", "Reset the workspace to the starter files (asks first).",
-           show=False),
-        _b("f9", "give_up", "Give up", "Give up and unlock the reference solution (asks first).",
-           show=False),
-        _b("f10", "back", "Catalog", "Back to the catalog (asks first when files are unsaved).",
-           show=False),
+        _b(
+            "f7",
+            "show_solution",
+            "Solution",
+            "View the reference solution (after solving or giving up).",
+            show=False,
+        ),
+        _b(
+            "f8",
+            "reset",
+            "Reset",
+            "Reset the workspace to the starter files (asks first).",
+            show=False,
+        ),
+        _b(
+            "f9",
+            "give_up",
+            "Give up",
+            "Give up and unlock the reference solution (asks first).",
+            show=False,
+        ),
+        _b(
+            "f10",
+            "back",
+            "Catalog",
+            "Back to the catalog (asks first when files are unsaved).",
+            show=False,
+        ),
         _b("ctrl+t", "show_tests", "Tests", "Show the test results panel.", show=False),
     ]
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     running: reactive[bool] = reactive(False)
     """A test run is in progress (escape cancels it)."""
@@ -175,7 +224,9 @@ class WorkspaceScreen(Screen[None]):
         if self.store is not None:
             self.store.opened(self.challenge.id)
         self.hooks.session_started(
-            self.challenge, self.workspace, self.mode,
+            self.challenge,
+            self.workspace,
+            self.mode,
             self.deadline - countdown.clock() if self.timed else None,
         )
         self.set_interval(0.08, self._flush_run_events)
@@ -208,7 +259,10 @@ class WorkspaceScreen(Screen[None]):
         self._pane_seq += 1
         pane_id = f"file-{self._pane_seq}"
         editor = CodeEditor(
-            text, rel, on_edit=self.hooks.edited, on_paste=self.hooks.pasted,
+            text,
+            rel,
+            on_edit=self.hooks.edited,
+            on_paste=self.hooks.pasted,
             id=f"editor-{self._pane_seq}",
         )
         self.editors[rel] = editor
@@ -235,12 +289,10 @@ class WorkspaceScreen(Screen[None]):
     def _refresh_tab_label(self, editor: CodeEditor) -> None:
         tabs = self.query_one("#editors", TabbedContent)
         name = Path(editor.rel_path).name
-        try:
+        with contextlib.suppress(Exception):  # the tab may be being removed
             tabs.get_tab(self.pane_ids[editor.rel_path]).label = (
                 f"● {name}" if editor.dirty else name
             )
-        except Exception:  # the tab is being removed
-            pass
 
     @on(CodeEditor.Changed)
     def _editor_changed(self, event: CodeEditor.Changed) -> None:
@@ -316,8 +368,9 @@ class WorkspaceScreen(Screen[None]):
             if text is None:
                 editor.saved_text = ""
                 self._refresh_tab_label(editor)
-                self.notify(f"{rel} was deleted on disk; ctrl+s writes it back.",
-                            severity="warning")
+                self.notify(
+                    f"{rel} was deleted on disk; ctrl+s writes it back.", severity="warning"
+                )
             elif text == editor.text:
                 editor.mark_saved(text)
                 self._refresh_tab_label(editor)
@@ -358,12 +411,10 @@ class WorkspaceScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
-            return True if self.running else False
+            return self.running
         if action in ("run", "submit") and self.running:
             return None  # shown, greyed out
-        if action == "back" and not self.from_catalog:
-            return False
-        return True
+        return not (action == "back" and not self.from_catalog)
 
     def watch_running(self) -> None:
         self.refresh_bindings()
@@ -385,8 +436,10 @@ class WorkspaceScreen(Screen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 "Submit now? The hidden tests run on your workspace and you get a score."
-                + note + ("\nIn practice you can keep working and submit again." if not
-                          self.timed else ""),
+                + note
+                + (
+                    "\nIn practice you can keep working and submit again." if not self.timed else ""
+                ),
                 confirm_label="Submit",
                 title="Submit your solution",
             ),
@@ -493,7 +546,9 @@ class WorkspaceScreen(Screen[None]):
         lines = [f"**Hint {i}.** {h}" for i, h in enumerate(shown, start=1)]
         left = total - len(shown)
         lines.append(
-            f"*{left} more hint{'s' if left != 1 else ''}: press f2.*" if left else "*No more hints.*"
+            f"*{left} more hint{'s' if left != 1 else ''}: press f2.*"
+            if left
+            else "*No more hints.*"
         )
         return "\n\n".join(lines)
 
@@ -556,8 +611,9 @@ class WorkspaceScreen(Screen[None]):
             self.notify("The reference solution is not available here.", severity="warning")
             return
         if not self._may_see_solution():
-            self.notify("Solve it first, or give up (f9) to see the reference solution.",
-                        severity="warning")
+            self.notify(
+                "Solve it first, or give up (f9) to see the reference solution.", severity="warning"
+            )
             return
         from tui_assess.ui.screens.solution import SolutionScreen
 
@@ -601,8 +657,9 @@ class WorkspaceScreen(Screen[None]):
         from tui_assess.ui.sql import has_database
 
         if not has_database(self.workspace):
-            self.notify("This workspace has no database (*.db, *.sqlite or *.sql file).",
-                        severity="warning")
+            self.notify(
+                "This workspace has no database (*.db, *.sqlite or *.sql file).", severity="warning"
+            )
             return
         from tui_assess.ui.screens.sql_console import SqlConsoleScreen
 
@@ -613,8 +670,9 @@ class WorkspaceScreen(Screen[None]):
 
         module = find_app_module(self.workspace)
         if module is None:
-            self.notify("No app found: add app.py with a WSGI `app` or `make_app()`.",
-                        severity="warning")
+            self.notify(
+                "No app found: add app.py with a WSGI `app` or `make_app()`.", severity="warning"
+            )
             return
         from tui_assess.ui.screens.http_console import HttpConsoleScreen
 

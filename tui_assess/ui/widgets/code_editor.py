@@ -175,7 +175,7 @@ class CodeEditor(TextArea):
             top, bottom = sorted((start, end))
             hook = self._on_edit_hook
             if hook is not None:
-                offset = document.get_index_from_location(top)
+                offset = document.get_index_from_location(top)  # type: ignore[attr-defined]
                 deleted = len(document.get_text_range(top, bottom))
             result = original(start, end, text)
             if hook is not None:

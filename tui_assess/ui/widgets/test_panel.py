@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
 
 ICONS = {
@@ -53,7 +54,9 @@ class TestPanel(Vertical):
         self.table.clear()
         self.query_one("#test-details", Static).update("")
         which = "visible" if suite == "visible" else "hidden"
-        self.query_one("#run-summary", Label).update(f"Running the {which} tests... (escape cancels)")
+        self.query_one("#run-summary", Label).update(
+            f"Running the {which} tests... (escape cancels)"
+        )
 
     def _short(self, name: str) -> str:
         return name.split("::")[-1]
@@ -118,15 +121,13 @@ class TestPanel(Vertical):
         if table.row_count == 0:
             return
         try:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         except Exception:
             return
         if key is None:
             return
         text = self.details.get(key, "")
-        self.query_one("#test-details", Static).update(
-            text or f"{key}: no failure details."
-        )
+        self.query_one("#test-details", Static).update(text or f"{key}: no failure details.")
 
     @on(DataTable.RowHighlighted, "#test-table")
     def _row_highlighted(self) -> None:
