@@ -100,7 +100,8 @@ async def test_workspace_opens_with_editor_focused_on_first_file(tmp_path: Path)
         assert app.focused.rel_path == "calc.py"
         assert "def add" in app.focused.text
         assert app.focused.language_name == "python"
-        assert app.focused._highlights, "python is highlighted"
+        editor = app.focused
+        await wait_until(pilot, lambda: bool(editor._highlights))  # coloured by a worker
         brief = screen.query_one("#brief", Markdown)
         assert "invoice" in brief.source.lower()
         assert hooks.names()[:2] == ["file_opened", "session_started"]

@@ -26,7 +26,7 @@ from pygments.token import (
     _TokenType,
 )
 from pygments.util import ClassNotFound
-from textual import events
+from textual import events, work
 from textual._text_area_theme import TextAreaTheme
 from textual.document._document import EditResult, Location
 from textual.timer import Timer
@@ -59,6 +59,7 @@ TOKEN_NAMES: list[tuple[_TokenType, str]] = [
 ]
 
 LANGUAGES = {".py": "python", ".sql": "sql", ".toml": "toml", ".json": "json", ".md": "markdown"}
+PLAIN_SUFFIXES = ("", ".txt", ".db", ".sqlite", ".sqlite3", ".csv", ".log")
 SYNC_HIGHLIGHT_CHARS = 20_000
 """Buffers up to this size are re-highlighted on every edit; larger ones after a pause."""
 HIGHLIGHT_DELAY_S = 0.12
@@ -119,9 +120,13 @@ class CodeEditor(TextArea):
         self.saved_text = text
         self._on_edit_hook = on_edit
         self._on_paste_hook = on_paste
-        self._lexer: Lexer | None = self._lexer_for(rel_path)
+        # The lexer is built in a worker on first use: compiling Pygments' Python lexer takes
+        # ~0.2 s, which would otherwise delay the first screen. Text shows at once, colours
+        # follow.
+        self._lexer: Lexer | None = None
+        self._wants_highlight = Path(rel_path).suffix.lower() not in PLAIN_SUFFIXES
         self._highlight_timer: Timer | None = None
-        self._highlighted_once = False
+        self._highlight_generation = 0
         super().__init__(
             text,
             show_line_numbers=True,
@@ -142,7 +147,7 @@ class CodeEditor(TextArea):
         try:
             if name is not None:
                 return get_lexer_by_name(name, stripnl=False, ensurenl=False)
-            if suffix in ("", ".txt", ".db", ".sqlite", ".sqlite3"):
+            if suffix in PLAIN_SUFFIXES:
                 return None
             return get_lexer_for_filename(Path(rel_path).name, stripnl=False, ensurenl=False)
         except ClassNotFound:
@@ -158,6 +163,8 @@ class CodeEditor(TextArea):
         return self.text != self.saved_text
 
     def on_mount(self) -> None:
+        if self._wants_highlight:
+            self._rehighlight_in_thread()
         self._follow_app_theme()
         self.watch(self.app, "theme", lambda _t: self._follow_app_theme(), init=False)
 
@@ -193,21 +200,49 @@ class CodeEditor(TextArea):
 
     def _build_highlight_map(self) -> None:
         self._line_cache.clear()
+        self._highlight_generation += 1
         if self._lexer is None:
-            self._highlights.clear()
+            if self._wants_highlight and self.is_mounted:
+                self._rehighlight_in_thread()  # the first pass is still on its way
             return
-        if not self._highlighted_once or len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
-            self._highlighted_once = True
+        if len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
             self._rehighlight()
             return
         if self._highlight_timer is not None:
             self._highlight_timer.stop()
-        self._highlight_timer = self.set_timer(HIGHLIGHT_DELAY_S, self._rehighlight)
+        self._highlight_timer = self.set_timer(HIGHLIGHT_DELAY_S, self._rehighlight_in_thread)
 
     def _rehighlight(self) -> None:
         assert self._lexer is not None
+        self._apply_highlights(build_highlights(self._lexer, self.document.text))
+
+    def _rehighlight_in_thread(self) -> None:
+        """Lex a large buffer in a worker thread: keys typed meanwhile are handled at once."""
+        self._highlight_worker(self.document.text, self._highlight_generation)
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False)
+    def _highlight_worker(self, text: str, generation: int) -> None:
+        lexer = self._lexer or self._lexer_for(self.rel_path)
+        if lexer is None:
+            self.app.call_from_thread(setattr, self, "_wants_highlight", False)
+            return
+        highlights = build_highlights(lexer, text)
+        self.app.call_from_thread(self._apply_highlights, highlights, generation, lexer)
+
+    def _apply_highlights(
+        self,
+        highlights: dict[int, list[tuple[int, int | None, str]]],
+        generation: int = -1,
+        lexer: Lexer | None = None,
+    ) -> None:
+        if lexer is not None and self._lexer is None:
+            self._lexer = lexer
+        if generation != -1 and generation != self._highlight_generation:
+            if self._lexer is not None and len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
+                self._rehighlight()  # edited while lexing: small buffers catch up at once
+            return  # large ones: a newer pass is on its way
         self._highlights.clear()
-        self._highlights.update(build_highlights(self._lexer, self.document.text))
+        self._highlights.update(highlights)
         self._line_cache.clear()
         self.refresh()
 
