@@ -179,6 +179,7 @@ class WorkspaceScreen(Screen[None]):
         self.started_at = countdown.clock()
         self.deadline = self.started_at + challenge.time_limit_minutes * 60
         self.editors: dict[str, CodeEditor] = {}
+        self._shown_dirty: dict[CodeEditor, bool] = {}
         self.pane_ids: dict[str, str] = {}
         self._pane_seq = 0
         self._events: deque[Any] = deque()
@@ -287,6 +288,7 @@ class WorkspaceScreen(Screen[None]):
         return [rel for rel, ed in self.editors.items() if ed.dirty]
 
     def _refresh_tab_label(self, editor: CodeEditor) -> None:
+        self._shown_dirty[editor] = editor.dirty
         tabs = self.query_one("#editors", TabbedContent)
         name = Path(editor.rel_path).name
         with contextlib.suppress(Exception):  # the tab may be being removed
@@ -296,8 +298,10 @@ class WorkspaceScreen(Screen[None]):
 
     @on(CodeEditor.Changed)
     def _editor_changed(self, event: CodeEditor.Changed) -> None:
-        if isinstance(event.text_area, CodeEditor):
-            self._refresh_tab_label(event.text_area)
+        editor = event.text_area
+        if isinstance(editor, CodeEditor) and editor.dirty != self._shown_dirty.get(editor):
+            # Only when clean/dirty flips: relabelling on every keystroke costs a relayout.
+            self._refresh_tab_label(editor)
             self._update_status()
 
     @on(DirectoryTree.FileSelected, "#files")

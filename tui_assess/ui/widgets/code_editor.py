@@ -2,8 +2,8 @@
 
 Textual's TextArea highlights through tree-sitter, which is an optional extra with native
 wheels; Pygments (pure Python, already a dependency) feeds the same highlight map instead, so
-highlighting works everywhere. Large buffers are re-highlighted after a short pause in typing,
-keeping keystroke latency flat.
+highlighting works everywhere. The lexer is built and the first pass made in a worker; after
+that, large buffers are lexed only around the viewport, keeping keystroke latency flat.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pygments.util import ClassNotFound
 from textual import events, work
 from textual._text_area_theme import TextAreaTheme
 from textual.document._document import EditResult, Location
-from textual.timer import Timer
 from textual.widgets import TextArea
 
 #: Pygments token types -> TextArea theme highlight names, most specific first.
@@ -61,8 +60,10 @@ TOKEN_NAMES: list[tuple[_TokenType, str]] = [
 LANGUAGES = {".py": "python", ".sql": "sql", ".toml": "toml", ".json": "json", ".md": "markdown"}
 PLAIN_SUFFIXES = ("", ".txt", ".db", ".sqlite", ".sqlite3", ".csv", ".log")
 SYNC_HIGHLIGHT_CHARS = 20_000
-"""Buffers up to this size are re-highlighted on every edit; larger ones after a pause."""
-HIGHLIGHT_DELAY_S = 0.12
+"""Buffers up to this size are lexed whole on every edit; larger ones around the viewport."""
+WINDOW_BEFORE = 120
+"""Lines lexed above the viewport: enough context for docstrings and multi-line strings."""
+WINDOW_AFTER = 40
 
 
 def _light_dark_themes() -> tuple[TextAreaTheme, TextAreaTheme]:
@@ -125,8 +126,9 @@ class CodeEditor(TextArea):
         # follow.
         self._lexer: Lexer | None = None
         self._wants_highlight = Path(rel_path).suffix.lower() not in PLAIN_SUFFIXES
-        self._highlight_timer: Timer | None = None
         self._highlight_generation = 0
+        self._window = (0, 0)
+        # rows [start, end) the highlight map covers
         super().__init__(
             text,
             show_line_numbers=True,
@@ -165,6 +167,8 @@ class CodeEditor(TextArea):
     def on_mount(self) -> None:
         if self._wants_highlight:
             self._rehighlight_in_thread()
+        self.watch(self, "scroll_y", lambda _y: self._viewport_moved(), init=False)
+        self.call_after_refresh(self._viewport_moved)
         self._follow_app_theme()
         self.watch(self.app, "theme", lambda _t: self._follow_app_theme(), init=False)
 
@@ -205,16 +209,32 @@ class CodeEditor(TextArea):
             if self._wants_highlight and self.is_mounted:
                 self._rehighlight_in_thread()  # the first pass is still on its way
             return
-        if len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
-            self._rehighlight()
-            return
-        if self._highlight_timer is not None:
-            self._highlight_timer.stop()
-        self._highlight_timer = self.set_timer(HIGHLIGHT_DELAY_S, self._rehighlight_in_thread)
+        self._rehighlight()
 
     def _rehighlight(self) -> None:
+        """Small buffers: lex everything. Large ones: lex the lines around the viewport only,
+        so a keystroke costs the same on a 2,000-line file as on a 20-line one."""
         assert self._lexer is not None
-        self._apply_highlights(build_highlights(self._lexer, self.document.text))
+        lines = self.document.lines
+        if sum(map(len, lines)) <= SYNC_HIGHLIGHT_CHARS:
+            self._window = (0, len(lines))
+            self._apply_highlights(build_highlights(self._lexer, "\n".join(lines)))
+            return
+        top = int(self.scroll_offset.y)
+        height = max(self.size.height, 40)
+        start = max(0, top - WINDOW_BEFORE)
+        end = min(len(lines), top + height + WINDOW_AFTER)
+        highlights = build_highlights(self._lexer, "\n".join(lines[start:end]))
+        self._window = (start, end)
+        self._apply_highlights({row + start: spans for row, spans in highlights.items()})
+
+    def _viewport_moved(self) -> None:
+        if self._lexer is None:
+            return
+        top = int(self.scroll_offset.y)
+        start, end = self._window
+        if top < start or top + self.size.height > end:
+            self._rehighlight()
 
     def _rehighlight_in_thread(self) -> None:
         """Lex a large buffer in a worker thread: keys typed meanwhile are handled at once."""
@@ -237,10 +257,10 @@ class CodeEditor(TextArea):
     ) -> None:
         if lexer is not None and self._lexer is None:
             self._lexer = lexer
+            self._window = (0, self.document.line_count)  # the first pass lexed everything
         if generation != -1 and generation != self._highlight_generation:
-            if self._lexer is not None and len(self.document.text) <= SYNC_HIGHLIGHT_CHARS:
-                self._rehighlight()  # edited while lexing: small buffers catch up at once
-            return  # large ones: a newer pass is on its way
+            self._rehighlight()  # edited while the first pass was lexing: catch up now
+            return
         self._highlights.clear()
         self._highlights.update(highlights)
         self._line_cache.clear()
