@@ -176,6 +176,87 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, as_json: bool) -> None:
     sys.exit(0 if all(r.ok for r in rows) else 1)
 
 
+@main.group("session")
+def session_group() -> None:
+    """Verify, inspect and export recorded session files (*.tasession)."""
+
+
+@session_group.command("verify")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def session_verify_cmd(file: Path, as_json: bool) -> None:
+    """Check FILE's hash chain and blobs: exit 0 intact, 1 tampered or damaged, 2 not a session."""
+    from tui_assess.session.verify import verify
+
+    report = verify(file)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(report.reason if report.ok else f"TAMPERED: {report.reason}")
+        for note in report.notes:
+            click.echo(f"note: {note}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@session_group.command("info")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def session_info_cmd(file: Path, as_json: bool) -> None:
+    """Summarise FILE: challenge, candidate, times, runs, integrity signals."""
+    from tui_assess.session.timeline import Timeline
+
+    with Timeline.open(file) as tl:
+        info = tl.summary()
+    if as_json:
+        emit_json(info)
+        return
+    last = info["last_run"]
+    rows = [
+        ("challenge", f"{info['challenge']} ({info['mode']})"),
+        ("candidate", info["candidate"] or "-"),
+        ("started", info["started"]),
+        ("last event", info["last_event"]),
+        ("deadline", info["deadline"] or "-"),
+        ("duration", f"{info['duration_s']:.0f} s"),
+        ("events", str(info["events"])),
+        ("test runs", str(info["runs"]) + (f", last: {last['suite']} {last['status']}"
+                                           if last else "")),
+        ("submitted", "yes" if info["submitted"] else "no"),
+        ("ended", "yes" if info["ended"] else "no (still open, or it crashed)"),
+        ("files", ", ".join(info["files"]) or "-"),
+        ("final link", info["final_link"]),
+    ]
+    for key, value in rows:
+        click.echo(f"{key:<11} {value}")
+    signals = info["signals"]
+    click.echo(f"signals     {len(signals)}")
+    for s in signals:
+        click.echo(f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {s['kind']:<16} {s['detail']}")
+
+
+@session_group.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "asciicast"]), required=True,
+              help="jsonl: one event per line; asciicast: a v2 recording with markers.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of stdout.")
+def session_export_cmd(file: Path, fmt: str, output: Path | None) -> None:
+    """Export FILE's events as JSON Lines or as an asciicast v2 recording."""
+    from tui_assess.session.export import export
+    from tui_assess.session.timeline import Timeline
+
+    with Timeline.open(file) as tl:
+        if output is None:
+            export(tl, fmt, sys.stdout)
+            return
+        try:
+            with output.open("w", encoding="utf-8") as out:
+                export(tl, fmt, out)
+        except OSError as exc:
+            raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
+
+
 @main.command("practice")
 @click.argument("challenge", required=False)
 def practice_cmd(challenge: str | None) -> None:

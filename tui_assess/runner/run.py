@@ -174,17 +174,49 @@ def _read_results(run: _Run, fd: int) -> None:
                 run.pytest_exit = int(ev.get("exitstatus", 1))
 
 
-def _tree(root: psutil.Process, cgroup: RunCgroup | None) -> list[psutil.Process]:
-    procs: dict[int, psutil.Process] = {root.pid: root}
-    with contextlib.suppress(psutil.Error):
-        for p in root.children(recursive=True):
-            procs[p.pid] = p
+def _descendants(root: int) -> list[int]:
+    """Every live descendant of root, read straight from /proc.
+
+    psutil's children(recursive=True) gives up when a process vanishes mid-walk, which is
+    all the time during a fork storm; this walk skips vanished processes instead.
+    """
+    parent_of: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+            parent_of[int(name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent_of.items():
+        children.setdefault(ppid, []).append(pid)
+    out: list[int] = []
+    frontier = [root]
+    while frontier:
+        nxt = [c for p in frontier for c in children.get(p, ())]
+        out.extend(nxt)
+        frontier = nxt
+    return out
+
+
+def _run_pids(root_pid: int, cgroup: RunCgroup | None) -> list[int]:
+    """The supervisor's descendants, plus anything in the run's cgroup."""
+    pids = _descendants(root_pid)
     if cgroup is not None:
-        for pid in cgroup.pids():
-            if pid not in procs:
-                with contextlib.suppress(psutil.Error):
-                    procs[pid] = psutil.Process(pid)
-    return list(procs.values())
+        known = set(pids)
+        pids.extend(p for p in cgroup.pids() if p != root_pid and p not in known)
+    return pids
+
+
+def _tree(root: psutil.Process, cgroup: RunCgroup | None) -> list[psutil.Process]:
+    procs = [root]
+    for pid in _run_pids(root.pid, cgroup):
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    return procs
 
 
 def _pss_bytes(p: psutil.Process) -> int:
@@ -205,6 +237,10 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
     while not run.stop.is_set():
         procs = _tree(root, cgroup)
         rss = 0
+        tasks = 0
+        for p in procs[1:]:
+            with contextlib.suppress(psutil.Error):
+                tasks += p.num_threads()
         for p in procs:
             try:
                 with p.oneshot():
@@ -229,7 +265,8 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
         n += 1
         if n % EVENT_EVERY_N_SAMPLES == 0:
             run.emit(sample)
-        if count >= limits.processes:
+        # The kernel counts threads as well as processes against the limit; so do we.
+        if tasks - (run.ours - 1) >= limits.processes:
             run.hit("processes", f"{limits.processes} processes")
         if rss_mb > limits.memory_mb:
             run.hit("memory", f"{limits.memory_mb} MB")
@@ -239,29 +276,17 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
         run.stop.wait(SAMPLE_INTERVAL_S)
 
 
-def _kill_tree(root_pid: int, cgroup: RunCgroup | None, seen: dict[int, float]) -> None:
+def _kill_tree(root_pid: int, cgroup: RunCgroup | None) -> None:
     """SIGKILL every process of the run until none is left (bounded)."""
     end = time.monotonic() + KILL_GRACE_S
-    try:
-        root = psutil.Process(root_pid)
-    except psutil.Error:
-        root = None
     while time.monotonic() < end:
-        victims: list[psutil.Process] = []
-        if root is not None:
-            with contextlib.suppress(psutil.Error):
-                # Children first: the supervisor stays alive to adopt and reap orphans.
-                victims = root.children(recursive=True)
-        if cgroup is not None:
-            for pid in cgroup.pids():
-                if pid != root_pid:
-                    with contextlib.suppress(psutil.Error):
-                        victims.append(psutil.Process(pid))
+        # Children first: the supervisor stays alive to adopt and reap orphans.
+        victims = _run_pids(root_pid, cgroup)
         if not victims:
             break
-        for p in victims:
-            with contextlib.suppress(psutil.Error):
-                p.send_signal(signal.SIGKILL)
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError):
         os.kill(root_pid, signal.SIGKILL)
@@ -323,13 +348,14 @@ def _pytest_argv(tests: Path, show_details: bool) -> list[str]:
     ]
 
 
-def _user_nproc_base() -> int:
+def _user_tasks() -> int:
+    """Processes and threads this user already runs: RLIMIT_NPROC counts them all."""
     uid = os.getuid()
     count = 0
-    for p in psutil.process_iter(["uids"]):
+    for p in psutil.process_iter(["uids", "num_threads"]):
         with contextlib.suppress(psutil.Error, TypeError):
             if p.info["uids"].real == uid:
-                count += 1
+                count += p.info["num_threads"]
     return count
 
 
@@ -359,7 +385,8 @@ def run_tests(
         if mode == "namespaces":
             nproc = limits.processes + 2
         else:
-            nproc = _user_nproc_base() + limits.processes + 2
+            # +8: the runner's own threads, started after the count.
+            nproc = _user_tasks() + limits.processes + 8
         rfd, wfd = os.pipe()
         cfg = {
             "mode": mode,
@@ -408,14 +435,14 @@ def run_tests(
             if time.monotonic() > deadline:
                 run.hit("time", f"{limits.timeout_seconds:g} seconds")
             if run.stop.is_set():
-                _kill_tree(proc.pid, cgroup, run.seen)
+                _kill_tree(proc.pid, cgroup)
                 _, status, rusage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - run.t0
         # The supervisor is gone; whatever is left (there should be nothing) is killed now.
-        _kill_tree(proc.pid, cgroup, run.seen)
+        _kill_tree(proc.pid, cgroup)
         run.stop.set()
         for t in threads:
             t.join(timeout=KILL_GRACE_S)
@@ -496,7 +523,7 @@ def _result(
     elif run.limit_hit == "processes":
         status = "limit"
         reason = (
-            f"The tests tried to run more than {limits.processes} processes at once "
+            f"The tests tried to run more than {limits.processes} processes (or threads) at once "
             "(a fork storm?) and were stopped."
         )
     elif run.limit_hit == "output":

@@ -20,7 +20,7 @@ class Limits:
     memory_mb: int = 1024
     """Resident memory summed over the run's process tree; also each process's data limit."""
     processes: int = 64
-    """Processes alive at once in the run, pytest itself included."""
+    """Processes and threads alive at once in the run, pytest included (the kernel counts both)."""
     output_kb: int = 1024
     """Captured stdout+stderr; past it the rest is discarded and the run is stopped."""
     cpu_seconds: float | None = None
@@ -30,6 +30,8 @@ class Limits:
 @dataclass
 class TestOutcome:
     """One test's result, as streamed by the reporting plugin."""
+
+    __test__ = False  # not a pytest test class
 
     nodeid: str
     name: str
@@ -120,12 +122,16 @@ class RunResult:
 class TestStarted:
     """Streamed when pytest starts a test."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
 
 
 @dataclass(frozen=True)
 class TestFinished:
     """Streamed as soon as a test has its outcome."""
+
+    __test__ = False  # not a pytest test class
 
     outcome: TestOutcome
 

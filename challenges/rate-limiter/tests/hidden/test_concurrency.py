@@ -1,0 +1,85 @@
+"""Many threads, one bucket: exactly `burst` requests get through at a frozen instant."""
+
+import sys
+import threading
+
+import pytest
+
+from limiter import TokenBucketLimiter
+
+THREADS = 16
+CALLS = 60
+BURST = 250
+TRIALS = 12
+
+
+@pytest.fixture
+def frequent_switches():
+    # Switch threads every microsecond instead of every 5 ms, so an unlocked
+    # read-modify-write is interleaved in practice rather than once in a blue moon.
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+def _hammer(lim, client_ids):
+    barrier = threading.Barrier(THREADS)
+    counts = [0] * THREADS
+    errors = []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=10)
+            n = 0
+            for k in range(CALLS):
+                if lim.allow(client_ids[(i + k) % len(client_ids)])[0]:
+                    n += 1
+            counts[i] = n
+        except Exception as exc:  # e.g. a dict changed size during iteration
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, f"allow() raised under concurrency: {errors[0]}"
+    return sum(counts)
+
+
+def test_exactly_burst_allowed_when_threads_race_one_client(frequent_switches):
+    for trial in range(TRIALS):
+        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST, clock=lambda: 500.0)
+        allowed = _hammer(lim, [f"client-{trial}"])
+        assert allowed == BURST, f"trial {trial}: {allowed} allowed, burst is {BURST}"
+
+
+def test_exactly_burst_per_client_when_threads_race_several_clients(frequent_switches):
+    ids = ["x", "y", "z"]
+    for trial in range(TRIALS // 2):
+        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST // 2, clock=lambda: 500.0)
+        allowed = _hammer(lim, ids)
+        assert allowed == len(ids) * (BURST // 2), f"trial {trial}: {allowed} allowed"
+
+
+def test_concurrent_http_requests_respect_the_burst(serve, clock):
+    client = serve(TokenBucketLimiter(rate_per_s=1, burst=10, clock=clock))
+    statuses = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(5)
+
+    def worker():
+        barrier.wait(timeout=10)
+        for _ in range(6):
+            status = client.get(api_key="shared")[0]
+            with lock:
+                statuses.append(status)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [200] * 10 + [429] * 20

@@ -1,0 +1,65 @@
+"""Idle clients are forgotten, so memory stays bounded; limited clients are never forgotten."""
+
+import tracemalloc
+
+from limiter import TokenBucketLimiter
+
+
+def test_state_stays_bounded_with_100k_distinct_clients(clock):
+    # burst / rate = 0.5 s to refill. One new client per millisecond: at any moment about 1000
+    # clients were seen in the last 2 x 0.5 s; everyone older must have been dropped.
+    lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)
+    largest = 0
+    for i in range(100_000):
+        clock.advance(0.001)
+        assert lim.allow(f"203.0.113.{i}")[0] is True
+        if i % 997 == 0:
+            largest = max(largest, len(lim))
+    largest = max(largest, len(lim))
+    assert largest <= 1100, f"{largest} clients tracked; idle buckets are not evicted"
+
+
+def test_memory_does_not_grow_with_one_off_clients(clock):
+    lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)
+    for i in range(5_000):  # reach the steady state first
+        clock.advance(0.001)
+        lim.allow(f"warm-{i}")
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for i in range(10_000):
+            clock.advance(0.001)
+            lim.allow(f"198.51.100.{i}")
+        grown = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    # Keeping 10k more clients costs megabytes; a bounded limiter stays flat.
+    assert grown < 1_000_000, f"{grown} bytes more after 10k one-off clients"
+
+
+def test_a_limited_client_is_not_forgotten_under_a_flood_of_new_ids(clock):
+    lim = TokenBucketLimiter(rate_per_s=1, burst=3, clock=clock)
+    assert [lim.allow("abuser")[0] for _ in range(4)] == [True, True, True, False]
+    for i in range(20_000):  # all at the same instant: none of them may be dropped yet
+        lim.allow(f"fresh-{i}")
+    assert lim.allow("abuser")[0] is False
+    assert len(lim) >= 20_000
+
+
+def test_a_partly_refilled_bucket_is_kept(clock):
+    lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)  # 0.5 s to refill
+    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]
+    for i in range(300):  # 0.3 s of other traffic: "a" has 3 tokens back, not 5
+        clock.advance(0.001)
+        lim.allow(f"other-{i}")
+    clock.advance(0.0005)
+    assert [lim.allow("a")[0] for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_forgotten_client_comes_back_with_a_full_bucket(clock):
+    lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)
+    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]
+    clock.advance(5)
+    lim.allow("someone-else")
+    assert len(lim) <= 2
+    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]

@@ -1,0 +1,252 @@
+"""The session file on disk: schema, canonical bytes, the hash chain, and safe opening.
+
+Everything that writes or reads a ``*.tasession`` file agrees on the definitions here;
+``docs/session-format.md`` describes the same thing for people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_assess.errors import UserError
+
+#: Bumped when the schema or the canonical bytes change incompatibly.
+FORMAT_VERSION = 1
+#: The value of meta.format; tells a session file apart from any other SQLite file.
+FORMAT_NAME = "tui-assess-session"
+#: The link before the first event: sha256 of this fixed tag.
+GENESIS_TAG = b"tui-assess session chain v1"
+GENESIS_LINK = hashlib.sha256(GENESIS_TAG).hexdigest()
+#: File name suffix of a session file and of its final-link sidecar.
+SUFFIX = ".tasession"
+SIDECAR_SUFFIX = ".link"
+
+SCHEMA_SQL = {
+    "events": (
+        "CREATE TABLE IF NOT EXISTS events ("
+        "seq INTEGER PRIMARY KEY, t_mono REAL NOT NULL, wall REAL NOT NULL, "
+        "kind TEXT NOT NULL, payload TEXT NOT NULL, link TEXT NOT NULL)"
+    ),
+    "blobs": (
+        "CREATE TABLE IF NOT EXISTS blobs ("
+        "sha256 TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL)"
+    ),
+    "meta": "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+}
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling of a value: sorted keys, no spaces, ASCII (\\uXXXX escapes, so
+    any Python string, even a lone surrogate, is storable), no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False)
+
+
+def _number(x: Any) -> str:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ValueError(f"not a number: {x!r}")
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"not a finite number: {x!r}")
+    return json.dumps(x)
+
+
+def canonical_event_bytes(seq: int, t: float, wall: float, kind: str, payload_text: str) -> bytes:
+    """The bytes an event's link covers: ``[seq,t,wall,kind,payload]`` as canonical JSON.
+
+    ``payload_text`` is the stored payload column verbatim (already canonical JSON), so a
+    verifier hashes exactly what is on disk and any change to it, even of spacing, shows.
+    Numbers are spelled the way Python's json module spells them (shortest round-trip repr).
+    """
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        raise ValueError(f"not an integer sequence number: {seq!r}")
+    if not isinstance(kind, str) or not isinstance(payload_text, str):
+        raise ValueError("kind and payload must be text")
+    head = f"[{seq},{_number(t)},{_number(wall)},{json.dumps(kind)},"
+    return (head + payload_text + "]").encode("utf-8")
+
+
+def next_link(prev_link: str, event_bytes: bytes) -> str:
+    """link_n = sha256(bytes.fromhex(link_{n-1}) + canonical bytes of event n), as hex."""
+    return hashlib.sha256(bytes.fromhex(prev_link) + event_bytes).hexdigest()
+
+
+def apply_edit(text: str, offset: int, deleted: int, inserted: str) -> str:
+    """The one definition of an edit, shared by the recorder's shadow copy and replay."""
+    return text[:offset] + inserted + text[offset + deleted :]
+
+
+def encode_text(text: str | bytes) -> bytes:
+    """Workspace content as bytes: UTF-8, lone surrogates kept (so any str round-trips)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+
+
+def decode_text(data: bytes) -> str:
+    """The inverse of encode_text; bytes that are not UTF-8 become surrogate escapes."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape")
+
+
+def blob_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def compress(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def decompress(data: bytes) -> bytes:
+    return zlib.decompress(data)
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(path: Path, seq: int, link: str) -> None:
+    """Write ``<seq> <link>`` next to the session file (atomically: temp file + rename)."""
+    side = sidecar_path(path)
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(f"{seq} {link}\n", encoding="ascii")
+    tmp.replace(side)
+
+
+def read_sidecar(path: Path) -> tuple[int | None, str] | None:
+    """The sidecar's (seq, link), or None when there is no readable sidecar.
+
+    A sidecar holding only a link (no seq) is accepted too.
+    """
+    side = sidecar_path(path)
+    try:
+        text = side.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(text) == 1:
+        return None, text[0].lower()
+    if len(text) == 2 and text[0].isdigit():
+        return int(text[0]), text[1].lower()
+    return None, ""  # present but unreadable: verify reports it
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event, as stored."""
+
+    seq: int
+    t: float
+    """Seconds since the session started (monotonic clock, continued across resumes)."""
+    wall: float
+    """Wall-clock time, Unix seconds."""
+    kind: str
+    payload: dict[str, Any]
+    link: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "t": self.t, "kind": self.kind, "payload": self.payload}
+
+
+def _not_session(path: Path, why: str) -> UserError:
+    return UserError(f"{path} is not a tui-assess session file ({why}).")
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        # A WAL-mode file in a read-only folder cannot get its -shm. Without a -wal file
+        # there is nothing uncheckpointed to miss, so reading it as immutable is exact.
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """Open a session file for reading, or raise UserError when it is not one.
+
+    Read-only (``mode=ro``): verifying or replaying never changes the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path} does not exist.")
+    if not path.is_file():
+        raise UserError(f"{path} is not a file.")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    if head != b"SQLite format 3\x00":
+        raise _not_session(path, "it is not an SQLite database")
+    try:
+        conn = _connect_readonly(path)
+        # Damaged text must not raise while decoding: keep invalid bytes as surrogates, and
+        # let the chain check (which encodes strictly) report the event.
+        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"events", "blobs", "meta"} <= tables:
+            conn.close()
+            raise _not_session(path, "it has no events, blobs and meta tables")
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except (sqlite3.Error, ValueError) as exc:
+        raise _not_session(path, f"SQLite cannot read it: {exc}") from None
+    if meta.get("format") != FORMAT_NAME:
+        conn.close()
+        raise _not_session(path, "its meta table does not name the session format")
+    try:
+        version = int(meta.get("format_version", "0"))
+    except ValueError:
+        version = 0
+    if version != FORMAT_VERSION:
+        conn.close()
+        raise UserError(
+            f"{path} uses session format version {meta.get('format_version')!r}; "
+            f"this tui-assess reads version {FORMAT_VERSION}."
+        )
+    return conn
+
+
+def is_unstarted(path: Path) -> bool:
+    """True for a file a recorder created but was killed before its first commit: empty, or
+    an SQLite database with no tables yet. Such a file holds nothing and may be replaced."""
+    try:
+        if path.stat().st_size == 0:
+            return True
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+
+
+def remove_session_files(path: Path) -> None:
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        path.with_name(name).unlink(missing_ok=True)
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+
+def row_to_event(row: tuple[Any, ...]) -> Event:
+    seq, t, wall, kind, payload, link = row
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError("payload is not a JSON object")
+    return Event(int(seq), float(t), float(wall), str(kind), data, str(link))
