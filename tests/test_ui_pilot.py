@@ -551,3 +551,25 @@ def test_countdown_format(seconds: float, text: str) -> None:
     from tui_assess.ui.widgets.countdown import format_left
 
     assert format_left(seconds) == text
+
+
+@async_test
+async def test_large_file_is_highlighted_around_the_viewport(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = ws(app)
+        big = "\n".join(f"def f{i}(x):\n    return x  # {i}" for i in range(1500))
+        (screen.workspace / "big.py").write_text(big)
+        editor = await screen.open_file("big.py")
+        assert editor is not None
+        await wait_until(pilot, lambda: editor._lexer is not None)
+
+        def rows() -> list[int]:
+            return [row for row, spans in editor._highlights.items() if spans]
+
+        await pilot.press("x")  # an edit re-lexes the lines around the viewport only
+        assert rows() and max(rows()) < 400
+        editor.scroll_end(animate=False)
+        await wait_until(pilot, lambda: max(rows(), default=0) > 2900)
+        assert min(rows()) > 2000
