@@ -10,8 +10,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from sandbox_cases import CASES, check_case, network_case, run_case
+
 from tui_assess.runner.sandbox import namespaces_available
 
 NS_OK, NS_WHY = namespaces_available()

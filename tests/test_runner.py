@@ -10,8 +10,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tui_assess.challenge.check import run_check, score_tests
 from tui_assess.challenge.model import load_challenge
 from tui_assess.challenge.workspace import init_workspace

@@ -149,8 +149,15 @@ def challenge_group() -> None:
     type=click.IntRange(1, 100),
     help="Run the solution's hidden suite this many extra times to catch flaky tests.",
 )
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Validate this many challenges at once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate_cmd(paths: tuple[Path, ...], repeat: int, as_json: bool) -> None:
+def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool) -> None:
     """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
 
     Exit code 0 when every check passes, 1 otherwise.
@@ -161,9 +168,11 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, as_json: bool) -> None:
     missing = [p for p in paths if not p.is_dir()]
     if missing:
         raise UserError(f"{missing[0]}: no such challenge folder.")
-    rows = []
-    for folder in folders:
-        rows.extend(validate(folder, repeat=repeat))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        per_folder = list(pool.map(lambda f: validate(f, repeat=repeat), folders))
+    rows = [row for folder_rows in per_folder for row in folder_rows]
     if as_json:
         emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
     else:

@@ -55,7 +55,11 @@ FIELDS: dict[str, tuple[str, bool, str]] = {
 LIMIT_FIELDS: dict[str, tuple[str, float | int | None, str]] = {
     "timeout_seconds": ("number", 60, "Wall-clock time for one test run."),
     "memory_mb": ("integer", 1024, "Memory for the whole run (resident, summed over processes)."),
-    "processes": ("integer", 64, "Processes and threads alive at once during a run, pytest included."),
+    "processes": (
+        "integer",
+        64,
+        "Processes and threads alive at once during a run, pytest included.",
+    ),
     "output_kb": ("integer", 1024, "Captured output; past it the run is stopped."),
     "cpu_seconds": ("number", None, "CPU time per process; defaults to timeout_seconds."),
 }

@@ -207,7 +207,6 @@ def format_table(rows: list[Row]) -> str:
     lines = [f"{'challenge':<{w1}}  {'check':<{w2}}  result  time   detail"]
     for r in rows:
         secs = f"{r.seconds:5.1f}s" if r.seconds else "      "
-        lines.append(
-            f"{r.challenge:<{w1}}  {r.check:<{w2}}  {'ok' if r.ok else 'FAIL':<6}  {secs} {r.detail}"
-        )
+        result = "ok" if r.ok else "FAIL"
+        lines.append(f"{r.challenge:<{w1}}  {r.check:<{w2}}  {result:<6}  {secs} {r.detail}")
     return "\n".join(lines)

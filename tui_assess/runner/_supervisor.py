@@ -219,7 +219,10 @@ def main() -> int:
                 os.write(2, f"tui-assess-sandbox: namespace init failed: {exc}\n".encode())
                 code = SETUP_FAILED
             os._exit(code)
-        signal.signal(signal.SIGTERM, lambda s, f: (os.kill(init, signal.SIGKILL), None))
+        def kill_init(signum: int, frame: object) -> None:
+            os.kill(init, signal.SIGKILL)
+
+        signal.signal(signal.SIGTERM, kill_init)
         while True:
             try:
                 _, status = os.waitpid(init, 0)

@@ -489,7 +489,12 @@ def _result(
         messages = " ".join(t.message for t in tests)
         if signame == signal.SIGXCPU:
             run.limit_hit, run.limit_detail = "time", "cpu"
-        elif (cgroup and cgroup.memory_limit_hit()) or "MemoryError" in messages:
+        elif (
+            (cgroup and cgroup.memory_limit_hit())
+            or "MemoryError" in messages
+            # Killed outright with the run near its memory limit: the kernel's OOM killer.
+            or (signame == signal.SIGKILL and peak >= 0.9 * limits.memory_mb)
+        ):
             run.limit_hit, run.limit_detail = "memory", f"{limits.memory_mb} MB"
         elif (cgroup and cgroup.pids_limit_hit()) or "Resource temporarily unavailable" in (
             messages

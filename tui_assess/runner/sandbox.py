@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -102,11 +103,20 @@ class RunCgroup:
             return 0.0
 
     def memory_limit_hit(self) -> bool:
+        """The kernel refused memory to the run or OOM-killed one of its processes."""
         m = self.dirs.get("memory")
-        try:
-            return bool(m) and int((m / "memory.failcnt").read_text()) > 0  # type: ignore[operator]
-        except (OSError, ValueError):
+        if m is None:
             return False
+        for name in ("memory.failcnt", "memory.memsw.failcnt"):
+            with contextlib.suppress(OSError, ValueError):
+                if int((m / name).read_text()) > 0:
+                    return True
+        with contextlib.suppress(OSError, ValueError):
+            for line in (m / "memory.oom_control").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and int(value) > 0:
+                    return True
+        return False
 
     def pids_limit_hit(self) -> bool:
         d = self.dirs.get("pids")

@@ -89,7 +89,7 @@ class RunResult:
     resources: Resources
     sandbox: str
     """Which containment ran: 'namespaces' or 'rlimits'."""
-    guarantees: dict[str, bool]
+    guarantees: dict[str, str]
     """What that containment guarantees: network isolation, process-tree kill, limits."""
     snapshot: str
     """sha256 of the workspace content that was tested."""
