@@ -57,7 +57,9 @@ def test_sql_scripts_load_into_memory_when_there_is_no_database(tmp_path: Path) 
 
 def test_http_console_serves_make_app_and_reports_start_errors(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(
-        "def make_app():\n"
+        "def make_app(db_path, files_dir):\n"
+        "    import os\n"
+        "    assert os.path.isdir(files_dir) and db_path.endswith('.sqlite')\n"
         "    def app(environ, start_response):\n"
         "        body = (environ['REQUEST_METHOD'] + ' ' + environ['PATH_INFO']).encode()\n"
         "        start_response('201 Created', [('X-Test', 'yes')])\n"

@@ -446,7 +446,7 @@ async def test_help_lists_keys_and_what_is_recorded(tmp_path: Path) -> None:
             "`app.quit`",
             "What is recorded",
             "loses or regains focus",
-            "make_app()",
+            "make_app(...)",
         ):
             assert needle in text
         await pilot.press("escape")

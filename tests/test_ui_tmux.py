@@ -8,6 +8,7 @@ when tmux is not installed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,19 @@ class Tmux:
                 raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
             time.sleep(0.2)
 
+    def wait_for_line(self, number: int, text: str, timeout: float = 10.0) -> None:
+        """Wait until editor line `number` reads `text` (surrounding spaces ignored)."""
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(rf"^\s*{number}\s\s(.*?)\s*▏")
+        while True:
+            for line in self.screen().splitlines():
+                m = pattern.match(line)
+                if m and m.group(1).strip() == text.strip():
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"line {number} never read {text!r}:\n{self.screen()}")
+            time.sleep(0.1)
+
     def alive(self) -> bool:
         return (
             subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
@@ -111,10 +125,16 @@ def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) ->
     t, home = tmux_practice
     t.wait_for("The invoice total is wrong", timeout=30)
     t.wait_for("return a - b", timeout=10)
-    # The editor has focus on calc.py: go to line 5, end of line, replace "- b" by "+ b".
-    t.send("Down", "Down", "Down", "Down", "End", "BSpace", "BSpace", "BSpace")
-    t.type("+ b")
-    t.wait_for("return a + b", timeout=10)
+    # The editor has focus on calc.py: go to line 5, end of line, replace "- b" by "+ b",
+    # checking the screen after each key (on a loaded machine a terminal may deliver a burst
+    # late; the test waits for each effect rather than racing ahead).
+    t.send("Down", "Down", "Down", "Down", "End")
+    for expected in ("return a - ", "return a -", "return a "):
+        t.send("BSpace")
+        t.wait_for_line(5, expected, timeout=10)
+    for expected in ("return a +", "return a + ", "return a + b"):
+        t.type(expected[-1])
+        t.wait_for_line(5, expected, timeout=10)
     t.send("C-s")
     deadline = time.monotonic() + 10
     calc = home / "workspaces" / "fix-sum" / "calc.py"

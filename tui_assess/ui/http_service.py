@@ -1,10 +1,13 @@
 """HTTP console back end (headless): serve the candidate's app on 127.0.0.1 and call it.
 
 Convention (documented in the README and the help screen): the workspace has a module
-`app.py` (or `main.py`, `server.py`, `service.py`) that exposes either
+`app.py` (or `api.py`, `main.py`, `server.py`, `service.py`) that exposes either
 
 - `app`: a WSGI callable, or
-- `make_app()`: a function returning a WSGI callable.
+- `make_app(...)`: a function returning a WSGI callable. Its parameters without defaults are
+  filled by name for a scratch run: a name containing `dir` gets a new empty folder, one
+  containing `db` or `path` a scratch SQLite file (a copy of the workspace's database when it
+  has one), so the console never changes the candidate's files.
 
 The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE`),
 with the workspace as current directory and first on sys.path, on an ephemeral loopback port
@@ -15,23 +18,24 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MODULE_NAMES = ("app", "main", "server", "service")
+MODULE_NAMES = ("app", "api", "main", "server", "service")
+APP_RE = re.compile(r"^(def make_app\(|def app\(|app\s*=)", re.MULTILINE)
 
 
 def find_app_module(workspace: Path) -> str | None:
-    """The first conventional module that mentions `app` or `make_app`."""
+    """The first conventional module that defines `make_app` or `app` at top level."""
     for name in MODULE_NAMES:
         path = workspace / f"{name}.py"
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if "def make_app" in text or "app" in text:
-                return name
+        if path.is_file() and APP_RE.search(path.read_text(encoding="utf-8", errors="replace")):
+            return name
     return None
 
 
@@ -130,6 +134,35 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
+def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[str, str]:
+    """Values for make_app's required parameters, by name, in a scratch folder."""
+    import inspect
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="tui-assess-http-"))
+    databases = [p for p in sorted(workspace.rglob("*")) if p.suffix in (".db", ".sqlite")]
+    values: dict[str, str] = {}
+    for name, param in inspect.signature(factory).parameters.items():
+        if param.default is not inspect.Parameter.empty or param.kind in (
+            param.VAR_POSITIONAL, param.VAR_KEYWORD
+        ):
+            continue
+        lowered = name.lower()
+        if "dir" in lowered or "folder" in lowered:
+            folder = scratch / name
+            folder.mkdir()
+            values[name] = str(folder)
+        elif "db" in lowered or "path" in lowered or "file" in lowered:
+            target = scratch / f"{name}.sqlite"
+            if databases:
+                shutil.copyfile(databases[0], target)
+            values[name] = str(target)
+        else:
+            raise SystemExit(f"make_app() needs {name!r}: the HTTP console cannot guess it")
+    return values
+
+
 def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - child process
     import importlib
     from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -138,7 +171,10 @@ def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - chil
     os.chdir(workspace)
     module = importlib.import_module(module_name)
     factory = getattr(module, "make_app", None)
-    application = factory() if callable(factory) else getattr(module, "app", None)
+    if callable(factory):
+        application = factory(**_scratch_arguments(factory, Path(workspace)))
+    else:
+        application = getattr(module, "app", None)
     if not callable(application):
         print(f"{module_name}.py has neither make_app() nor a WSGI `app`", file=sys.stderr)
         sys.exit(1)

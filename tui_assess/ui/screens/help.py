@@ -32,8 +32,8 @@ afterwards is detected. Practice mode keeps only your progress (attempts, solved
 - **SQL console**: runs read-only queries on the workspace's database (`*.db`, `*.sqlite`, or
   the `*.sql` scripts loaded into memory) and shows rows, `EXPLAIN QUERY PLAN` and timing.
 - **HTTP console**: starts your app on 127.0.0.1 on a free port. Your workspace's `app.py`
-  (or `main.py`, `server.py`, `service.py`) must expose `app`, a WSGI callable, or
-  `make_app()` returning one.
+  (or `api.py`, `main.py`, `server.py`, `service.py`) must expose `app`, a WSGI callable, or
+  `make_app(...)` returning one (its database and folder parameters get scratch copies).
 
 ## Changing keys
 
