@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from fixtures.ui_support import fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.ui_support import fixture
 from tui_assess.ui.http_service import AppServer, find_app_module, parse_headers, send_request
 from tui_assess.ui.progress import ProgressStore, format_duration
 from tui_assess.ui.sql import find_sources, run_query
