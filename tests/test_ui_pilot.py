@@ -573,3 +573,48 @@ async def test_large_file_is_highlighted_around_the_viewport(tmp_path: Path) -> 
         editor.scroll_end(animate=False)
         await wait_until(pilot, lambda: max(rows(), default=0) > 2900)
         assert min(rows()) > 2000
+
+
+@async_test
+async def test_session_recorder_plugs_into_the_seam(tmp_path: Path) -> None:
+    """The real recorder behind the hooks: typing, undo, save, a run, a hint and a submit end
+    up in a session file that verifies, and its final state is what is on disk."""
+    from tui_assess.session.hooks import RecorderHooks
+    from tui_assess.session.timeline import Timeline
+    from tui_assess.session.verify import verify
+
+    hooks = RecorderHooks(sessions_dir=tmp_path / "sessions", sample_interval=None)
+    app = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = ws(app)
+        await pilot.press("#", "x", "backspace", "ctrl+z", "y", "ctrl+s", "f2", "ctrl+r")
+        await wait_for_workers(pilot, "run")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for_workers(pilot, "run")
+        await pilot.press("escape", "ctrl+q")
+        await pilot.pause()
+    assert hooks.path is not None and verify(hooks.path).ok
+    disk = (screen.workspace / "calc.py").read_text()
+    with Timeline.open(hooks.path) as timeline:
+        assert timeline.state_at()["calc.py"] == disk
+
+
+@async_test
+async def test_a_failing_hook_does_not_take_the_editor_down(tmp_path: Path) -> None:
+    from tui_assess.ui.hooks import SessionHooks
+
+    class Broken(SessionHooks):
+        def edited(self, *args: object) -> None:  # type: ignore[override]
+            raise OSError("disk full")
+
+    errors: list[str] = []
+    app = make_app(tmp_path, hooks=Broken())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.notify = lambda message, **kw: errors.append(message)  # type: ignore[method-assign]
+        await pilot.press("a", "b")
+        assert ws(app).editors["calc.py"].text.startswith("ab")
+        assert errors == ["Session recording failed in edited: disk full"]

@@ -16,7 +16,7 @@ from tui_assess.challenge.model import Challenge
 from tui_assess.challenge.workspace import init_workspace
 from tui_assess.paths import data_home
 from tui_assess.ui.checking import Checker, default_checker
-from tui_assess.ui.hooks import SessionHooks
+from tui_assess.ui.hooks import GuardedHooks, SessionHooks
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.dialogs import ConfirmScreen
 from tui_assess.ui.screens.help import HelpScreen
@@ -78,7 +78,10 @@ class AssessApp(App[None]):
         self.challenges = challenges or []
         self.start_challenge = start
         self.checker: Checker = checker or default_checker
-        self.hooks = hooks or SessionHooks()
+        self.hooks: SessionHooks = GuardedHooks(  # type: ignore[assignment]
+            hooks or SessionHooks(),
+            lambda message: self.notify(message, severity="error", timeout=10),
+        )
         self.progress = progress or ProgressStore()
         self.workspaces_root = workspaces_root
         self.keymap_path = keymap_path or data_home() / "keymap.toml"

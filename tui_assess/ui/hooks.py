@@ -8,11 +8,38 @@ and must return quickly (queue work, do not block).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tui_assess.challenge.model import Challenge
+
+
+class GuardedHooks:
+    """Calls the real hooks, but an exception in one (a recorder bug, a full disk) is reported
+    through `on_error` once per method instead of taking the candidate's editor down."""
+
+    def __init__(self, hooks: Any, on_error: Callable[[str], None]) -> None:
+        self._hooks = hooks
+        self._on_error = on_error
+        self._failed: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._hooks, name)
+        if not callable(target):
+            return target
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return target(*args, **kwargs)
+            except Exception as exc:
+                if name not in self._failed:
+                    self._failed.add(name)
+                    self._on_error(f"Session recording failed in {name}: {exc}")
+                return None
+
+        return guarded
 
 
 class SessionHooks:
