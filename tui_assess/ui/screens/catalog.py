@@ -15,6 +15,8 @@ from tui_assess.challenge.model import Challenge
 from tui_assess.ui.progress import Progress, ProgressStore, format_duration
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+FIXED_COLUMNS_WIDTH = 13 + 6 + 6 + 9 + 7 + 2 * 6 + 2
+"""The non-title columns, their cell padding and a scrollbar."""
 
 
 def matches(challenge: Challenge, query: str) -> bool:
@@ -83,6 +85,9 @@ class CatalogScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refill()
 
+    def on_resize(self) -> None:
+        self.refill()
+
     def refill(self) -> None:
         table = self.query_one("#catalog-table", DataTable)
         query = self.query_one("#filter", Input).value
@@ -90,10 +95,14 @@ class CatalogScreen(Screen[None]):
         keep = table.cursor_row
         table.clear()
         self.shown = [c for c in self.challenges if matches(c, query)]
+        # The title takes what the fixed columns leave, so status and best time stay visible
+        # at 80 columns.
+        title_width = max(16, self.app.size.width - FIXED_COLUMNS_WIDTH)
         for c in self.shown:
             p = progress.get(c.id, Progress(c.id))
+            title = c.title if len(c.title) <= title_width else c.title[: title_width - 1] + "…"
             table.add_row(
-                c.title,
+                title,
                 c.category,
                 c.difficulty,
                 f"{c.time_limit_minutes} min",
