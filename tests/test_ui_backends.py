@@ -50,7 +50,9 @@ def test_sql_scripts_load_into_memory_when_there_is_no_database(tmp_path: Path) 
     (tmp_path / "schema.sql").write_text(
         "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2);"
     )
-    (source,) = find_sources(tmp_path)
+    (tmp_path / "queries.sql").write_text("SELECT * FROM t;")
+    source, scratch = find_sources(tmp_path)
+    assert (source.name, scratch.name) == ("schema.sql", "queries.sql")
     assert run_query(source, "SELECT SUM(a) FROM t").rows == [(3,)]
     assert not (tmp_path / "schema.db").exists()
 

@@ -34,7 +34,9 @@ def find_sources(workspace: Path) -> list[Path]:
     dbs = sorted(p for p in workspace.rglob("*") if p.is_file() and p.suffix.lower() in DB_SUFFIXES)
     if dbs:
         return dbs
-    return sorted(p for p in workspace.rglob("*.sql") if p.is_file())
+    # a schema script first: that is the one that builds tables to query
+    scripts = [p for p in workspace.rglob("*.sql") if p.is_file()]
+    return sorted(scripts, key=lambda p: ("schema" not in p.name.lower(), p.as_posix()))
 
 
 def has_database(workspace: Path) -> bool:
