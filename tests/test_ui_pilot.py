@@ -618,3 +618,28 @@ async def test_a_failing_hook_does_not_take_the_editor_down(tmp_path: Path) -> N
         await pilot.press("a", "b")
         assert ws(app).editors["calc.py"].text.startswith("ab")
         assert errors == ["Session recording failed in edited: disk full"]
+
+
+@async_test
+async def test_escape_kills_a_real_run_promptly(tmp_path: Path) -> None:
+    """With the real sandboxed checker: a test run stuck in the candidate's code (a sleep at
+    import) is cancelled by escape well before the challenge's 30 s timeout."""
+    import time
+
+    from tui_assess.ui.checking import default_checker
+
+    app = make_app(tmp_path, checker=default_checker)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = ws(app)
+        (screen.workspace / "calc.py").write_text("import time\ntime.sleep(60)\n")
+        await wait_until(pilot, lambda: "sleep" in screen.editors["calc.py"].text, timeout=5)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.running)
+        await pilot.pause(1.5)  # let pytest start and reach the import
+        started = time.monotonic()
+        await pilot.press("escape")
+        await wait_for_workers(pilot, "run", timeout=20)
+        assert time.monotonic() - started < 10
+        assert screen.last_result is not None and screen.last_result.status == "cancelled"
+        assert "cancelled" in summary(app)
