@@ -643,3 +643,25 @@ async def test_escape_kills_a_real_run_promptly(tmp_path: Path) -> None:
         assert time.monotonic() - started < 10
         assert screen.last_result is not None and screen.last_result.status == "cancelled"
         assert "cancelled" in summary(app)
+
+
+def test_every_screen_binding_has_an_id_and_a_tooltip() -> None:
+    from textual.binding import Binding
+
+    screens = [
+        AssessApp,
+        CatalogScreen,
+        WorkspaceScreen,
+        ConfirmScreen,
+        HelpScreen,
+        SubmitResultsScreen,
+        SolutionScreen,
+        SqlConsoleScreen,
+        HttpConsoleScreen,
+    ]
+    ids: list[str] = []
+    for cls in screens:
+        for b in cls.BINDINGS:
+            assert isinstance(b, Binding) and b.id and b.tooltip and b.description, (cls, b)
+            ids.append(b.id)
+    assert len(ids) == len(set(ids)), "binding ids are unique"
