@@ -48,7 +48,10 @@ def emit_json(doc: Any) -> None:
 def main(ctx: click.Context) -> None:
     """tui-assess: timed backend challenges in the terminal, with sandboxed tests."""
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from tui_assess.challenge.catalog import list_challenges
+        from tui_assess.ui.app import AssessApp
+
+        AssessApp(challenges=list_challenges()).run()
 
 
 @main.command("list")
@@ -284,3 +287,20 @@ def session_export_cmd(file: Path, fmt: str, output: Path | None) -> None:
                 export(tl, fmt, out)
         except OSError as exc:
             raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
+
+
+@main.command("practice")
+@click.argument("challenge", required=False)
+def practice_cmd(challenge: str | None) -> None:
+    """Practise CHALLENGE (a bundled slug or a folder) in the TUI; without one, the catalog.
+
+    The workspace is kept in the data folder (TUI_ASSESS_HOME/workspaces/<id>/), so you can
+    stop and come back; progress (attempts, solved, best time) is kept there too.
+    """
+    from tui_assess.challenge.catalog import list_challenges, resolve
+    from tui_assess.ui.app import AssessApp
+
+    if challenge is None:
+        AssessApp(challenges=list_challenges()).run()
+        return
+    AssessApp(start=resolve(challenge)).run()

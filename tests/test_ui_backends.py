@@ -1,0 +1,102 @@
+"""The UI's headless helpers: progress store, SQL console, HTTP console, highlighting."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fixtures.ui_support import fixture
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui_assess.ui.http_service import AppServer, find_app_module, parse_headers, send_request
+from tui_assess.ui.progress import ProgressStore, format_duration
+from tui_assess.ui.sql import find_sources, run_query
+from tui_assess.ui.widgets.code_editor import CodeEditor, build_highlights
+
+
+def test_progress_counts_attempts_and_keeps_the_best_time(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "p.sqlite")
+    assert store.get("x").status == "new"
+    store.opened("x")
+    assert store.get("x").status == "attempted"
+    store.submitted("x", solved=False, elapsed_s=50)
+    store.submitted("x", solved=True, elapsed_s=300)
+    store.submitted("x", solved=True, elapsed_s=400)  # slower: the best stays
+    p = ProgressStore(tmp_path / "p.sqlite").get("x")  # survives reopening
+    assert (p.attempts, p.solved, p.best_time_s, p.status) == (3, True, 300, "solved")
+    assert store.hint_shown("x", 2).hints_shown == 2
+    assert store.hint_shown("x", 1).hints_shown == 2  # never goes back
+    assert format_duration(3725) == "1:02:05" and format_duration(65) == "1:05"
+
+
+def test_sql_reads_database_files_read_only(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(fixture("fix-orders").starter_dir, ws)
+    (source,) = find_sources(ws)
+    assert source.name == "orders.db"
+    r = run_query(source, "SELECT COUNT(*) FROM orders;")
+    assert r.rows == [(5,)] and r.columns == ["COUNT(*)"] and not r.error
+    assert r.plan and r.elapsed_ms >= 0
+    bad = run_query(source, "UPDATE orders SET total = 0")
+    assert "readonly" in bad.error
+    assert run_query(source, "SELECT nonsense FROM nowhere").error
+    assert run_query(source, "  ").error == "Type a query first."
+    capped = run_query(source, "SELECT * FROM orders", max_rows=2)
+    assert len(capped.rows) == 2 and capped.truncated
+
+
+def test_sql_scripts_load_into_memory_when_there_is_no_database(tmp_path: Path) -> None:
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2);"
+    )
+    (tmp_path / "queries.sql").write_text("SELECT * FROM t;")
+    source, scratch = find_sources(tmp_path)
+    assert (source.name, scratch.name) == ("schema.sql", "queries.sql")
+    assert run_query(source, "SELECT SUM(a) FROM t").rows == [(3,)]
+    assert not (tmp_path / "schema.db").exists()
+
+
+def test_http_console_serves_make_app_and_reports_start_errors(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "def make_app(db_path, files_dir):\n"
+        "    import os\n"
+        "    assert os.path.isdir(files_dir) and db_path.endswith('.sqlite')\n"
+        "    def app(environ, start_response):\n"
+        "        body = (environ['REQUEST_METHOD'] + ' ' + environ['PATH_INFO']).encode()\n"
+        "        start_response('201 Created', [('X-Test', 'yes')])\n"
+        "        return [body]\n"
+        "    return app\n"
+    )
+    assert find_app_module(tmp_path) == "app"
+    server = AppServer(tmp_path, "app")
+    port = server.start()
+    try:
+        r = send_request(port, "post", "hello", parse_headers("X-A: 1\nbad line"), "x")
+        assert (r.status, r.body) == (201, "POST /hello")
+        assert ("X-Test", "yes") in r.headers
+    finally:
+        server.stop()
+    assert not server.running
+    (tmp_path / "app.py").write_text("raise SystemExit('boom')\n")
+    broken = AppServer(tmp_path, "app")
+    try:
+        broken.start()
+        raise AssertionError("a crashing app must not start")
+    except RuntimeError as exc:
+        assert "did not start" in str(exc)
+    finally:
+        broken.stop()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([*"ab é😀\t#'\"=:(", "\n", "def ", "x = 1", '"""']),
+                max_size=40).map("".join))
+def test_highlights_stay_inside_their_lines(text: str) -> None:
+    lexer = CodeEditor._lexer_for("x.py")
+    assert lexer is not None
+    lines = text.split("\n")
+    for row, spans in build_highlights(lexer, text).items():
+        width = len(lines[row].encode("utf-8"))
+        for start, end, name in spans:
+            assert 0 <= start < (end or width + 1) <= width, (row, start, end, name)

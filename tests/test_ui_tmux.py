@@ -1,0 +1,158 @@
+"""End-to-end: the installed `tui-assess` command in a real terminal (tmux), driven the way a
+person drives it: open a challenge, fix the bug in the editor, save, run, submit, quit.
+
+Uses the real sandboxed checker, so it takes a few seconds per run. Skipped (with the reason)
+when tmux is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIX_SUM = REPO / "tests" / "fixtures" / "challenges" / "fix-sum"
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def tui_assess_command() -> list[str]:
+    """The installed console script beside this Python, else `python -m tui_assess`."""
+    script = Path(sys.executable).parent / "tui-assess"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui_assess"]
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+
+    def send(self, *keys: str) -> None:
+        """One key at a time, at a (fast) human pace: a terminal may split or merge bursts."""
+        for key in keys:
+            self.run("send-keys", "-t", self.name, key)
+            time.sleep(0.05)
+
+    def type(self, text: str) -> None:
+        for ch in text:
+            self.run("send-keys", "-t", self.name, "-l", ch)
+            time.sleep(0.05)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
+            time.sleep(0.2)
+
+    def wait_for_line(self, number: int, text: str, timeout: float = 10.0) -> None:
+        """Wait until editor line `number` reads `text` (surrounding spaces ignored)."""
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(rf"^\s*{number}\s\s(.*?)\s*▏")
+        while True:
+            for line in self.screen().splitlines():
+                m = pattern.match(line)
+                if m and m.group(1).strip() == text.strip():
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"line {number} never read {text!r}:\n{self.screen()}")
+            time.sleep(0.1)
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
+
+
+@pytest.fixture
+def tmux_practice(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
+    home = tmp_path / "home"
+    name = f"tui-assess-{uuid.uuid4().hex[:8]}"
+    env = {
+        "TUI_ASSESS_HOME": str(home),
+        "PYTHONPATH": str(REPO),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+    }
+    env_args = [f"{k}={v}" for k, v in env.items()]
+    command = ["env", *env_args, *tui_assess_command(), "practice", str(FIX_SUM)]
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "32",
+            " ".join(f"'{c}'" for c in command),
+        ],
+        check=True,
+    )
+    t = Tmux(name)
+    try:
+        yield t, home
+    finally:
+        if t.alive():
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) -> None:
+    t, home = tmux_practice
+    t.wait_for("The invoice total is wrong", timeout=30)
+    t.wait_for("return a - b", timeout=10)
+    # The editor has focus on calc.py: go to line 5, end of line, replace "- b" by "+ b",
+    # checking the screen after each key (on a loaded machine a terminal may deliver a burst
+    # late; the test waits for each effect rather than racing ahead).
+    t.send("Down", "Down", "Down", "Down", "End")
+    for expected in ("return a - ", "return a -", "return a "):
+        t.send("BSpace")
+        t.wait_for_line(5, expected, timeout=10)
+    for expected in ("return a +", "return a + ", "return a + b"):
+        t.type(expected[-1])
+        t.wait_for_line(5, expected, timeout=10)
+    t.send("C-s")
+    deadline = time.monotonic() + 10
+    calc = home / "workspaces" / "fix-sum" / "calc.py"
+    while "a + b" not in calc.read_text():
+        assert time.monotonic() < deadline, "ctrl+s did not save calc.py"
+        time.sleep(0.1)
+    t.send("C-r")
+    t.wait_for("2 passed, 0 failed", timeout=90)
+    t.send("C-g")
+    t.wait_for("Submit your solution", timeout=10)
+    t.send("Enter")
+    screen = t.wait_for("Score 100 / 100", timeout=90)
+    assert "Solved in" in screen
+    t.send("Escape")
+    t.wait_for("Tests", timeout=10)
+    t.send("C-q")
+    deadline = time.monotonic() + 15
+    while t.alive():
+        assert time.monotonic() < deadline, "ctrl+q did not quit:\n" + t.screen()
+        time.sleep(0.2)
+    assert (home / "progress.sqlite").is_file()

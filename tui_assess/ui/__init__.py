@@ -1,0 +1,1 @@
+"""The Textual user interface. Nothing outside ui/ imports from here."""

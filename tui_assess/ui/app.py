@@ -1,0 +1,203 @@
+"""The Textual app: wires screens together. Behaviour lives in screens/ and widgets/."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui_assess.challenge.model import Challenge
+from tui_assess.challenge.workspace import init_workspace
+from tui_assess.paths import data_home
+from tui_assess.ui.checking import Checker, default_checker
+from tui_assess.ui.hooks import GuardedHooks, SessionHooks
+from tui_assess.ui.progress import ProgressStore
+from tui_assess.ui.screens.dialogs import ConfirmScreen
+from tui_assess.ui.screens.help import HelpScreen
+from tui_assess.ui.screens.workspace import WorkspaceScreen
+
+
+def practice_workspace(challenge: Challenge, root: Path | None = None) -> Path:
+    """data_home()/workspaces/<id>/, created from the starter when missing or empty."""
+    path = (root or data_home() / "workspaces") / challenge.id
+    if not path.is_dir() or not any(path.iterdir()):
+        init_workspace(challenge, path)
+    return path
+
+
+def load_keymap(path: Path) -> dict[str, str]:
+    """`keymap.toml`: binding id = keys (e.g. "workspace.run" = "f5"); bad files are ignored."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+class AssessApp(App[None]):
+    """tui-assess: the catalog (no challenge given) or straight into one workspace."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "tui-assess"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+q",
+            "request_quit",
+            "Quit",
+            id="app.quit",
+            priority=True,
+            tooltip="Quit (asks first when files are unsaved or the session is timed).",
+        ),
+        Binding(
+            "f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Keys, and what a session records, in plain words.",
+        ),
+    ]
+
+    def __init__(
+        self,
+        challenges: list[Challenge] | None = None,
+        start: Challenge | None = None,
+        *,
+        checker: Checker | None = None,
+        hooks: SessionHooks | None = None,
+        progress: ProgressStore | None = None,
+        workspaces_root: Path | None = None,
+        keymap_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.challenges = challenges or []
+        self.start_challenge = start
+        self.checker: Checker = checker or default_checker
+        self.hooks: SessionHooks = GuardedHooks(  # type: ignore[assignment]
+            hooks or SessionHooks(),
+            lambda message: self.notify(message, severity="error", timeout=10),
+        )
+        self.progress = progress or ProgressStore()
+        self.workspaces_root = workspaces_root
+        self.keymap_path = keymap_path or data_home() / "keymap.toml"
+
+    def on_mount(self) -> None:
+        keymap = load_keymap(self.keymap_path)
+        if keymap:
+            self.set_keymap(keymap)
+        if self.start_challenge is not None:
+            self.open_challenge(self.start_challenge)
+        else:
+            from tui_assess.ui.screens.catalog import CatalogScreen
+
+            self.push_screen(CatalogScreen(self.challenges, self.progress))
+
+    def open_challenge(self, challenge: Challenge, from_catalog: bool = False) -> None:
+        try:
+            workspace = practice_workspace(challenge, self.workspaces_root)
+        except Exception as exc:  # UserError: a folder we cannot write
+            self.notify(str(exc), severity="error")
+            return
+        self.push_screen(
+            WorkspaceScreen(
+                challenge,
+                workspace,
+                checker=self.checker,
+                hooks=self.hooks,
+                progress=self.progress,
+                from_catalog=from_catalog,
+            )
+        )
+
+    def leave_workspace(self, screen: WorkspaceScreen) -> None:
+        def answered(go: bool | None) -> None:
+            if go:
+                screen.stop()
+                self.pop_screen()
+
+        if screen.dirty_files:
+            self.push_screen(
+                ConfirmScreen(
+                    f"Leave without saving {', '.join(screen.dirty_files)}?",
+                    confirm_label="Leave",
+                    title="Unsaved changes",
+                ),
+                answered,
+            )
+        else:
+            answered(True)
+
+    # -- quit, help, palette -------------------------------------------------------------
+
+    def _workspace(self) -> WorkspaceScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WorkspaceScreen):
+                return screen
+        return None
+
+    def action_request_quit(self) -> None:
+        if isinstance(self.screen, ConfirmScreen):
+            return  # already asking something
+        ws = self._workspace()
+        reasons = []
+        if ws is not None and ws.dirty_files:
+            reasons.append(f"unsaved changes in {', '.join(ws.dirty_files)}")
+        if ws is not None and ws.timed:
+            reasons.append("a timed session in progress")
+        if not reasons:
+            self._quit(ws)
+            return
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self._quit(ws)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Quit with {' and '.join(reasons)}?", confirm_label="Quit", title="Quit tui-assess"
+            ),
+            answered,
+        )
+
+    def _quit(self, ws: WorkspaceScreen | None) -> None:
+        if ws is not None:
+            ws.stop()
+        self.exit()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every action with a binding on the current screen and the app, then the built-ins."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            b = active.binding
+            if not b.description or b.action in seen or not active.enabled:
+                continue
+            if active.node is not screen and active.node is not self:
+                continue
+            seen.add(b.action)
+            node = active.node
+            yield SystemCommand(
+                f"{b.description} ({self.get_key_display(b)})",
+                b.tooltip or b.description,
+                lambda node=node, action=b.action: self.run_action(action, node),  # type: ignore[misc]
+            )
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+
+    # -- focus: the recorder notes when the candidate leaves the window ----------------------
+
+    def on_app_blur(self, _event: events.AppBlur) -> None:
+        self.hooks.focus_changed(False)
+
+    def on_app_focus(self, _event: events.AppFocus) -> None:
+        self.hooks.focus_changed(True)

@@ -1,0 +1,192 @@
+"""HTTP console back end (headless): serve the candidate's app on 127.0.0.1 and call it.
+
+Convention (documented in the README and the help screen): the workspace has a module
+`app.py` (or `api.py`, `main.py`, `server.py`, `service.py`) that exposes either
+
+- `app`: a WSGI callable, or
+- `make_app(...)`: a function returning a WSGI callable. Its parameters without defaults are
+  filled by name for a scratch run: a name containing `dir` gets a new empty folder, one
+  containing `db` or `path` a scratch SQLite file (a copy of the workspace's database when it
+  has one), so the console never changes the candidate's files.
+
+The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE`),
+with the workspace as current directory and first on sys.path, on an ephemeral loopback port
+it prints on its first line. Crashes and endless loops in the candidate's code stay there.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODULE_NAMES = ("app", "api", "main", "server", "service")
+APP_RE = re.compile(r"^(def make_app\(|def app\(|app\s*=)", re.MULTILINE)
+
+
+def find_app_module(workspace: Path) -> str | None:
+    """The first conventional module that defines `make_app` or `app` at top level."""
+    for name in MODULE_NAMES:
+        path = workspace / f"{name}.py"
+        if path.is_file() and APP_RE.search(path.read_text(encoding="utf-8", errors="replace")):
+            return name
+    return None
+
+
+@dataclass
+class HttpResponse:
+    status: int = 0
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str = ""
+    elapsed_ms: float = 0.0
+    error: str = ""
+
+
+class AppServer:
+    """A child process serving the workspace's app; start() blocks until it listens."""
+
+    def __init__(self, workspace: Path, module: str) -> None:
+        self.workspace = workspace
+        self.module = module
+        self.proc: subprocess.Popen[str] | None = None
+        self.port: int | None = None
+
+    def start(self, timeout: float = 10.0) -> int:
+        env = dict(os.environ)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_assess.ui.http_service", self.module, str(self.workspace)],
+            cwd=self.workspace,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.isdigit():
+            err = ""
+            try:
+                _out, err = self.proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.stop()
+            last = (err or line or "no output").strip().splitlines()[-1:]
+            raise RuntimeError(f"the app did not start: {' '.join(last)}")
+        self.port = int(line)
+        return self.port
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
+        self.port = None
+
+
+def send_request(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: str = "",
+    timeout: float = 10.0,
+) -> HttpResponse:
+    """One request to 127.0.0.1:port; errors land in .error, never raise."""
+    result = HttpResponse()
+    if not path.startswith("/"):
+        path = "/" + path
+    start = time.perf_counter()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        payload = body.encode() if body else None
+        conn.request(method.upper(), path, body=payload, headers=headers or {})
+        resp = conn.getresponse()
+        raw = resp.read()
+        result.status, result.reason = resp.status, resp.reason
+        result.headers = list(resp.getheaders())
+        result.body = raw.decode("utf-8", errors="replace")
+        conn.close()
+    except (OSError, http.client.HTTPException) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.elapsed_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """'Name: value' lines into a dict (blank and malformed lines ignored)."""
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[str, str]:
+    """Values for make_app's required parameters, by name, in a scratch folder."""
+    import inspect
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="tui-assess-http-"))
+    databases = [p for p in sorted(workspace.rglob("*")) if p.suffix in (".db", ".sqlite")]
+    values: dict[str, str] = {}
+    for name, param in inspect.signature(factory).parameters.items():
+        if param.default is not inspect.Parameter.empty or param.kind in (
+            param.VAR_POSITIONAL, param.VAR_KEYWORD
+        ):
+            continue
+        lowered = name.lower()
+        if "dir" in lowered or "folder" in lowered:
+            folder = scratch / name
+            folder.mkdir()
+            values[name] = str(folder)
+        elif "db" in lowered or "path" in lowered or "file" in lowered:
+            target = scratch / f"{name}.sqlite"
+            if databases:
+                shutil.copyfile(databases[0], target)
+            values[name] = str(target)
+        else:
+            raise SystemExit(f"make_app() needs {name!r}: the HTTP console cannot guess it")
+    return values
+
+
+def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - child process
+    import importlib
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    sys.path.insert(0, workspace)
+    os.chdir(workspace)
+    module = importlib.import_module(module_name)
+    factory = getattr(module, "make_app", None)
+    if callable(factory):
+        application = factory(**_scratch_arguments(factory, Path(workspace)))
+    else:
+        application = getattr(module, "app", None)
+    if not callable(application):
+        print(f"{module_name}.py has neither make_app() nor a WSGI `app`", file=sys.stderr)
+        sys.exit(1)
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, application, handler_class=QuietHandler)
+    print(server.server_port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _serve(sys.argv[1], sys.argv[2])

@@ -1,0 +1,280 @@
+"""A TextArea for one workspace file: Pygments highlighting, dirty tracking, an edit hook.
+
+Textual's TextArea highlights through tree-sitter, which is an optional extra with native
+wheels; Pygments (pure Python, already a dependency) feeds the same highlight map instead, so
+highlighting works everywhere. The lexer is built and the first pass made in a worker; after
+that, large buffers are lexed only around the viewport, keeping keystroke latency flat.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.token import (
+    Comment,
+    Generic,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    String,
+    _TokenType,
+)
+from pygments.util import ClassNotFound
+from textual import events, work
+from textual._text_area_theme import TextAreaTheme
+from textual.document._document import EditResult, Location
+from textual.widgets import TextArea
+
+#: Pygments token types -> TextArea theme highlight names, most specific first.
+TOKEN_NAMES: list[tuple[_TokenType, str]] = [
+    (String.Doc, "string.documentation"),
+    (String, "string"),
+    (Comment, "comment"),
+    (Keyword.Constant, "boolean"),
+    (Keyword.Namespace, "include"),
+    (Keyword.Type, "type.builtin"),
+    (Keyword, "keyword"),
+    (Operator.Word, "keyword.operator"),
+    (Operator, "operator"),
+    (Number, "number"),
+    (Name.Function, "function"),
+    (Name.Class, "type.class"),
+    (Name.Decorator, "function"),
+    (Name.Builtin.Pseudo, "variable.builtin"),
+    (Name.Builtin, "function.call"),
+    (Name.Exception, "type.class"),
+    (Name.Tag, "json.label"),
+    (Name.Attribute, "json.label"),
+    (Generic.Heading, "heading"),
+    (Generic.Subheading, "heading"),
+    (Generic.Strong, "bold"),
+    (Generic.Emph, "italic"),
+]
+
+LANGUAGES = {".py": "python", ".sql": "sql", ".toml": "toml", ".json": "json", ".md": "markdown"}
+PLAIN_SUFFIXES = ("", ".txt", ".db", ".sqlite", ".sqlite3", ".csv", ".log")
+SYNC_HIGHLIGHT_CHARS = 20_000
+"""Buffers up to this size are lexed whole on every edit; larger ones around the viewport."""
+WINDOW_BEFORE = 120
+"""Lines lexed above the viewport: enough context for docstrings and multi-line strings."""
+WINDOW_AFTER = 40
+
+
+def _light_dark_themes() -> tuple[TextAreaTheme, TextAreaTheme]:
+    """Editor themes that take colours from the app theme (CSS) and only add syntax colours,
+    picked for a dark or a light background."""
+    dark = TextAreaTheme.get_builtin_theme("vscode_dark")
+    light = TextAreaTheme.get_builtin_theme("github_light")
+    assert dark is not None and light is not None
+    return (
+        TextAreaTheme(name="assess-dark", syntax_styles=dict(dark.syntax_styles)),
+        TextAreaTheme(name="assess-light", syntax_styles=dict(light.syntax_styles)),
+    )
+
+
+def highlight_name(token: _TokenType) -> str | None:
+    for ttype, name in TOKEN_NAMES:
+        if token in ttype:
+            return name
+    return None
+
+
+def build_highlights(lexer: Lexer, text: str) -> dict[int, list[tuple[int, int | None, str]]]:
+    """Highlights per line as (start byte, end byte, name), the shape TextArea draws."""
+    highlights: dict[int, list[tuple[int, int | None, str]]] = defaultdict(list)
+    row, col = 0, 0
+    cache: dict[_TokenType, str | None] = {}
+    for token, value in lexer.get_tokens(text):
+        name = cache[token] if token in cache else cache.setdefault(token, highlight_name(token))
+        pieces = value.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                row += 1
+                col = 0
+            if not piece:
+                continue
+            width = len(piece.encode("utf-8"))
+            if name is not None:
+                highlights[row].append((col, col + width, name))
+            col += width
+    return highlights
+
+
+class CodeEditor(TextArea):
+    """The editor of one workspace file."""
+
+    def __init__(
+        self,
+        text: str,
+        rel_path: str,
+        on_edit: Callable[[str, int, int, str], None] | None = None,
+        on_paste: Callable[[str, str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.rel_path = rel_path
+        self.saved_text = text
+        self._on_edit_hook = on_edit
+        self._on_paste_hook = on_paste
+        # The lexer is built in a worker on first use: compiling Pygments' Python lexer takes
+        # ~0.2 s, which would otherwise delay the first screen. Text shows at once, colours
+        # follow.
+        self._lexer: Lexer | None = None
+        self._wants_highlight = Path(rel_path).suffix.lower() not in PLAIN_SUFFIXES
+        self._highlight_generation = 0
+        self._window = (0, 0)
+        # rows [start, end) the highlight map covers
+        super().__init__(
+            text,
+            show_line_numbers=True,
+            tab_behavior="indent",
+            soft_wrap=False,
+            **kwargs,
+        )
+        self.indent_width = 4
+        for theme in _light_dark_themes():
+            self.register_theme(theme)
+
+    @staticmethod
+    def _lexer_for(rel_path: str) -> Lexer | None:
+        # The five languages by suffix, straight to their lexer (get_lexer_for_filename scans
+        # every lexer's patterns: half a second on first use); others by Pygments' lookup.
+        suffix = Path(rel_path).suffix.lower()
+        name = LANGUAGES.get(suffix)
+        try:
+            if name is not None:
+                return get_lexer_by_name(name, stripnl=False, ensurenl=False)
+            if suffix in PLAIN_SUFFIXES:
+                return None
+            return get_lexer_for_filename(Path(rel_path).name, stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            return None
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(Path(self.rel_path).suffix.lower(), "text")
+
+    @property
+    def dirty(self) -> bool:
+        """The buffer differs from what was last loaded or saved."""
+        return self.text != self.saved_text
+
+    def on_mount(self) -> None:
+        if self._wants_highlight:
+            self._rehighlight_in_thread()
+        self.watch(self, "scroll_y", lambda _y: self._viewport_moved(), init=False)
+        self.call_after_refresh(self._viewport_moved)
+        self._follow_app_theme()
+        self.watch(self.app, "theme", lambda _t: self._follow_app_theme(), init=False)
+
+    def _follow_app_theme(self) -> None:
+        self.theme = "assess-dark" if self.app.current_theme.dark else "assess-light"
+
+    # -- recording seam: every change, undo/redo included, goes through replace_range -------
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        document = self.document
+        original = document.replace_range
+
+        def recorded_replace_range(start: Location, end: Location, text: str) -> EditResult:
+            top, bottom = sorted((start, end))
+            hook = self._on_edit_hook
+            if hook is not None:
+                offset = document.get_index_from_location(top)  # type: ignore[attr-defined]
+                deleted = len(document.get_text_range(top, bottom))
+            result = original(start, end, text)
+            if hook is not None:
+                hook(self.rel_path, offset, deleted, text)
+            return result
+
+        document.replace_range = recorded_replace_range  # type: ignore[method-assign]
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if self._on_paste_hook is not None and not self.read_only:
+            self._on_paste_hook(self.rel_path, event.text)
+        await super()._on_paste(event)
+
+    # -- highlighting -----------------------------------------------------------------------
+
+    def _build_highlight_map(self) -> None:
+        self._line_cache.clear()
+        self._highlight_generation += 1
+        if self._lexer is None:
+            if self._wants_highlight and self.is_mounted:
+                self._rehighlight_in_thread()  # the first pass is still on its way
+            return
+        self._rehighlight()
+
+    def _rehighlight(self) -> None:
+        """Small buffers: lex everything. Large ones: lex the lines around the viewport only,
+        so a keystroke costs the same on a 2,000-line file as on a 20-line one."""
+        assert self._lexer is not None
+        lines = self.document.lines
+        if sum(map(len, lines)) <= SYNC_HIGHLIGHT_CHARS:
+            self._window = (0, len(lines))
+            self._apply_highlights(build_highlights(self._lexer, "\n".join(lines)))
+            return
+        top = int(self.scroll_offset.y)
+        height = max(self.size.height, 40)
+        start = max(0, top - WINDOW_BEFORE)
+        end = min(len(lines), top + height + WINDOW_AFTER)
+        highlights = build_highlights(self._lexer, "\n".join(lines[start:end]))
+        self._window = (start, end)
+        self._apply_highlights({row + start: spans for row, spans in highlights.items()})
+
+    def _viewport_moved(self) -> None:
+        if self._lexer is None:
+            return
+        top = int(self.scroll_offset.y)
+        start, end = self._window
+        if top < start or top + self.size.height > end:
+            self._rehighlight()
+
+    def _rehighlight_in_thread(self) -> None:
+        """Lex a large buffer in a worker thread: keys typed meanwhile are handled at once."""
+        self._highlight_worker(self.document.text, self._highlight_generation)
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False)
+    def _highlight_worker(self, text: str, generation: int) -> None:
+        lexer = self._lexer or self._lexer_for(self.rel_path)
+        if lexer is None:
+            self.app.call_from_thread(setattr, self, "_wants_highlight", False)
+            return
+        highlights = build_highlights(lexer, text)
+        self.app.call_from_thread(self._apply_highlights, highlights, generation, lexer)
+
+    def _apply_highlights(
+        self,
+        highlights: dict[int, list[tuple[int, int | None, str]]],
+        generation: int = -1,
+        lexer: Lexer | None = None,
+    ) -> None:
+        if lexer is not None and self._lexer is None:
+            self._lexer = lexer
+            self._window = (0, self.document.line_count)  # the first pass lexed everything
+        if generation != -1 and generation != self._highlight_generation:
+            self._rehighlight()  # edited while the first pass was lexing: catch up now
+            return
+        self._highlights.clear()
+        self._highlights.update(highlights)
+        self._line_cache.clear()
+        self.refresh()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def mark_saved(self, text: str | None = None) -> None:
+        self.saved_text = self.text if text is None else text
+
+    def reload(self, text: str) -> None:
+        """Replace the whole buffer with text from disk (keeps the cursor where it can)."""
+        cursor = self.cursor_location
+        self.load_text(text)
+        self.saved_text = text
+        row = min(cursor[0], self.document.line_count - 1)
+        self.move_cursor((row, min(cursor[1], len(self.document[row]))))
