@@ -156,3 +156,68 @@ def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) ->
         assert time.monotonic() < deadline, "ctrl+q did not quit:\n" + t.screen()
         time.sleep(0.2)
     assert (home / "progress.sqlite").is_file()
+    check_session_file(home, calc.read_text())
+
+
+def tui_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*tui_assess_command(), *args], capture_output=True, text=True, env={**os.environ,
+        "PYTHONPATH": str(REPO)}
+    )
+
+
+def check_session_file(home: Path, saved_calc: str) -> None:
+    """The session typed in the real TUI verifies, replays to what was saved, and a one-character
+    change to one recorded edit is detected and named."""
+    import sqlite3
+
+    from tui_assess.session.timeline import Timeline
+
+    session = home / "sessions" / "practice-fix-sum.tasession"
+    assert session.is_file()
+    ok = tui_cli("session", "verify", str(session))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    with Timeline.open(session) as tl:
+        assert tl.state_at()["calc.py"] == saved_calc
+        kinds = {e.kind for e in tl.events_between(None, None)}
+    assert {"session_start", "file_open", "edit", "save", "run_start", "run_end", "submit",
+            "session_end"} <= kinds
+    tampered = session.with_name("tampered.tasession")
+    shutil.copy(session, tampered)
+    with sqlite3.connect(tampered) as db:
+        seq, payload = db.execute(
+            "SELECT seq, payload FROM events WHERE kind = 'edit' AND payload LIKE '%+%' LIMIT 1"
+        ).fetchone()
+        db.execute("UPDATE events SET payload = ? WHERE seq = ?", (payload.replace("+", "-", 1), seq))
+    bad = tui_cli("session", "verify", str(tampered))
+    assert bad.returncode == 1
+    assert str(seq) in bad.stdout + bad.stderr
+
+
+def test_kill_9_one_second_after_typing_keeps_what_was_typed(
+    tmux_practice: tuple[Tmux, Path],
+) -> None:
+    from tui_assess.session.timeline import Timeline
+
+    t, home = tmux_practice
+    t.wait_for("return a - b", timeout=30)
+    t.send("Down", "Down", "Down", "Down", "End")
+    t.type("  # typed")
+    t.wait_for_line(5, "return a - b  # typed", timeout=10)
+    time.sleep(1.0)
+    import psutil
+
+    pane = psutil.Process(int(t.run("list-panes", "-t", t.name, "-F", "#{pane_pid}").strip()))
+    apps = [
+        p for p in [pane, *pane.children(recursive=True)]
+        if "tui" in " ".join(p.cmdline()).replace("_", "-")
+    ]
+    assert apps, "the tui-assess process was not found under the tmux pane"
+    for p in apps:
+        p.kill()  # SIGKILL: no clean-up, no final flush
+    psutil.wait_procs(apps, timeout=5)
+    session = home / "sessions" / "practice-fix-sum.tasession"
+    ok = tui_cli("session", "verify", str(session))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    with Timeline.open(session) as tl:
+        assert "return a - b  # typed" in tl.state_at()["calc.py"]

@@ -48,10 +48,7 @@ def emit_json(doc: Any) -> None:
 def main(ctx: click.Context) -> None:
     """tui-assess: timed backend challenges in the terminal, with sandboxed tests."""
     if ctx.invoked_subcommand is None:
-        from tui_assess.challenge.catalog import list_challenges
-        from tui_assess.ui.app import AssessApp
-
-        AssessApp(challenges=list_challenges()).run()
+        ctx.invoke(practice_cmd, challenge=None)
 
 
 @main.command("list")
@@ -147,7 +144,7 @@ def challenge_group() -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 100),
-    help="Run the solution's hidden suite this many extra times to catch flaky tests.",
+    help="Run the solution's hidden suite N times in a row to catch flaky tests (1: no rerun).",
 )
 @click.option(
     "--jobs",
@@ -297,10 +294,30 @@ def practice_cmd(challenge: str | None) -> None:
     The workspace is kept in the data folder (TUI_ASSESS_HOME/workspaces/<id>/), so you can
     stop and come back; progress (attempts, solved, best time) is kept there too.
     """
+    import shutil
+
     from tui_assess.challenge.catalog import list_challenges, resolve
+    from tui_assess.session.hooks import RecorderHooks
     from tui_assess.ui.app import AssessApp
 
-    if challenge is None:
-        AssessApp(challenges=list_challenges()).run()
-        return
-    AssessApp(start=resolve(challenge)).run()
+    start = resolve(challenge) if challenge is not None else None
+    size = shutil.get_terminal_size()
+    hooks = RecorderHooks(terminal_size=(size.columns, size.lines))
+    if start is None:
+        app = AssessApp(challenges=list_challenges(), hooks=hooks)  # type: ignore[arg-type]
+    else:
+        app = AssessApp(start=start, hooks=hooks)  # type: ignore[arg-type]
+    # The recorder's writer thread reports a full disk or a read-only folder at once, in words.
+    def recording_failed(message: str) -> None:
+        try:
+            app.call_from_thread(
+                app.notify, message, title="Session recording", severity="error", timeout=30
+            )
+        except RuntimeError:  # the app is not running (any more): say it on the terminal
+            click.echo(f"tui-assess: session recording: {message}", err=True)
+
+    hooks.on_error = recording_failed
+    app.run()
+    if hooks.path is not None and hooks.final_link is not None:
+        click.echo(f"Session recorded in {hooks.path}")
+        click.echo(f"Final link (keep it to prove the file is unchanged): {hooks.final_link}")

@@ -266,7 +266,9 @@ def _monitor(run: _Run, root: psutil.Process, cgroup: RunCgroup | None) -> None:
         if n % EVENT_EVERY_N_SAMPLES == 0:
             run.emit(sample)
         # The kernel counts threads as well as processes against the limit; so do we.
-        if tasks - (run.ours - 1) >= limits.processes:
+        # The kernel allows one task more than the limit (see run_tests), so reaching it is
+        # proof of a run that wants more than it may have.
+        if tasks - (run.ours - 1) > limits.processes:
             run.hit("processes", f"{limits.processes} processes")
         if rss_mb > limits.memory_mb:
             run.hit("memory", f"{limits.memory_mb} MB")
@@ -381,12 +383,14 @@ def run_tests(
         snapshot = digest_tree(work)
 
         # +2: the supervisor and the namespace init are ours, not the candidate's.
-        cgroup = RunCgroup.create(limits.processes + 2, limits.memory_mb) if is_root else None
+        # `processes` tasks may live at once; the kernel allows one more, so the monitor can
+        # tell a run at its limit (fine) from one pushing past it (stopped).
+        cgroup = RunCgroup.create(limits.processes + 3, limits.memory_mb) if is_root else None
         if mode == "namespaces":
-            nproc = limits.processes + 2
+            nproc = limits.processes + 3
         else:
             # +8: the runner's own threads, started after the count.
-            nproc = _user_tasks() + limits.processes + 8
+            nproc = _user_tasks() + limits.processes + 9
         rfd, wfd = os.pipe()
         cfg = {
             "mode": mode,

@@ -201,3 +201,6 @@ class AssessApp(App[None]):
 
     def on_app_focus(self, _event: events.AppFocus) -> None:
         self.hooks.focus_changed(True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.hooks.resized(event.size.width, event.size.height)

@@ -87,5 +87,11 @@ class SessionHooks:
     def focus_changed(self, focused: bool) -> None:
         """The terminal window lost (False) or regained (True) focus."""
 
+    def resized(self, width: int, height: int) -> None:
+        """The terminal was resized."""
+
+    def time_up(self) -> None:
+        """The session's time limit passed."""
+
     def session_ended(self) -> None:
         """The workspace screen is closing (quit or back to the catalog)."""

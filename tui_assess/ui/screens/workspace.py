@@ -214,6 +214,13 @@ class WorkspaceScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.query_one("#files", WorkspaceTree).root.set_label(f"{self.workspace.name}/")
         self._disk_state = scan(self.workspace)
+        # The session starts before any file opens, so the file_open events are recorded.
+        self.hooks.session_started(
+            self.challenge,
+            self.workspace,
+            self.mode,
+            self.deadline - countdown.clock() if self.timed else None,
+        )
         files = workspace_files(self.challenge, self.workspace)
         first: CodeEditor | None = None
         for rel in files:
@@ -224,12 +231,6 @@ class WorkspaceScreen(Screen[None]):
             first.focus()
         if self.store is not None:
             self.store.opened(self.challenge.id)
-        self.hooks.session_started(
-            self.challenge,
-            self.workspace,
-            self.mode,
-            self.deadline - countdown.clock() if self.timed else None,
-        )
         self.set_interval(0.08, self._flush_run_events)
         self.set_interval(1.0, self._poll_disk)
         self._update_status()
@@ -698,6 +699,7 @@ class WorkspaceScreen(Screen[None]):
 
     @on(Countdown.Expired)
     def _time_up(self) -> None:
+        self.hooks.time_up()
         if self.timed:
             self.notify("Time is up.", severity="error", timeout=10)
         else:
