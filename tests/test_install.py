@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -23,11 +24,15 @@ def test_wheel_install_lists_bundled_challenges(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(dist.glob("tui_assess-*.whl"))
     env_dir = tmp_path / "venv"
-    # Reuse this environment's packages (textual, psutil...) so the test needs no network.
-    venv.create(env_dir, with_pip=False, system_site_packages=True)
+    venv.create(env_dir, with_pip=False)
     py = env_dir / "bin" / "python"
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
+    # Reuse this environment's dependencies (textual, psutil, click...) so the test needs no
+    # network. A path listed in a .pth file comes after the venv's own site-packages, and its
+    # own .pth files (this checkout's editable install) are not read: tui_assess can only come
+    # from the wheel.
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", site, str(wheel)],
                    capture_output=True, text=True, check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -103,25 +103,28 @@ def apply_limits(cfg: dict) -> None:
 
 
 def descendants(root: int) -> list[int]:
-    """Every live descendant of root, from /proc (children before their own children)."""
-    parent_of: dict[int, int] = {}
+    """Every live descendant of root, read straight from /proc, parents before children.
+
+    Also used by the runner: psutil's children(recursive=True) gives up when a process
+    vanishes mid-walk, which happens all the time in a fork storm; this walk skips it.
+    """
+    children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as f:
                 stat = f.read()
-        except OSError:
+            # ppid is the 2nd field after the ')' that closes the command name.
+            ppid = int(stat[stat.rfind(b")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        # ppid is the 2nd field after the ')' that closes the command name.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        parent_of[int(name)] = int(fields[1])
+        children.setdefault(ppid, []).append(int(name))
     out: list[int] = []
     frontier = [root]
     while frontier:
-        nxt = [pid for pid, ppid in parent_of.items() if ppid in frontier]
-        out.extend(nxt)
-        frontier = nxt
+        frontier = [c for p in frontier for c in children.get(p, ())]
+        out.extend(frontier)
     return out
 
 

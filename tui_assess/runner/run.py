@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from tui_assess.runner._supervisor import descendants as _descendants
 from tui_assess.runner.sandbox import SUPERVISOR, RunCgroup, choose_mode, guarantees
 from tui_assess.runner.snapshot import digest_tree, is_workspace_file
 from tui_assess.runner.types import (
@@ -172,34 +173,6 @@ def _read_results(run: _Run, fd: int) -> None:
                 run.emit(TestFinished(outcome))
             elif kind == "finished":
                 run.pytest_exit = int(ev.get("exitstatus", 1))
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live descendant of root, read straight from /proc.
-
-    psutil's children(recursive=True) gives up when a process vanishes mid-walk, which is
-    all the time during a fork storm; this walk skips vanished processes instead.
-    """
-    parent_of: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-            parent_of[int(name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parent_of.items():
-        children.setdefault(ppid, []).append(pid)
-    out: list[int] = []
-    frontier = [root]
-    while frontier:
-        nxt = [c for p in frontier for c in children.get(p, ())]
-        out.extend(nxt)
-        frontier = nxt
-    return out
 
 
 def _run_pids(root_pid: int, cgroup: RunCgroup | None) -> list[int]:
