@@ -667,3 +667,22 @@ def test_every_screen_binding_has_an_id_and_a_tooltip() -> None:
             assert isinstance(b, Binding) and b.id and b.tooltip and b.description, (cls, b)
             ids.append(b.id)
     assert len(ids) == len(set(ids)), "binding ids are unique"
+
+
+@async_test
+async def test_submit_asks_for_a_note_and_records_it(tmp_path: Path) -> None:
+    hooks = RecordingHooks()
+    checker = ScriptedChecker()
+    app = make_app(tmp_path, checker=checker, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert isinstance(app.focused, Input) and app.focused.id == "note"
+        for ch in "fixed the sign":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("enter")
+        await wait_for_workers(pilot, "run")
+        assert checker.calls == ["hidden"]
+        assert ("note", ("fixed the sign",)) in hooks.calls
+        assert hooks.names().index("note") < hooks.names().index("run_started")

@@ -90,6 +90,9 @@ class SessionHooks:
     def resized(self, width: int, height: int) -> None:
         """The terminal was resized."""
 
+    def note(self, text: str) -> None:
+        """The candidate's note at submit: what they did and why."""
+
     def time_up(self) -> None:
         """The session's time limit passed."""
 

@@ -13,19 +13,21 @@ from textual.widgets import Label, Markdown
 RECORDED = """\
 ## What is recorded in a session
 
-When you work in a recorded session (an exam, or practice with recording on), tui-assess keeps
-a log on this computer of:
+Every session, practice or exam, is recorded in a file on this computer
+(`<data folder>/sessions/`, one per challenge; opening the challenge again continues it):
 
 - every change you make in the editor, as it happens (typing, pasting, undo and redo),
   and every save;
 - which files you open, and files changed by other programs in the workspace folder;
 - every test run: when it started, which tests passed or failed, time and memory used;
-- hints you reveal, the reference solution if you view it, and your submission;
-- when this terminal window loses or regains focus (you switched to another window).
+- hints you reveal, the reference solution if you view it, your submission and its note;
+- when this terminal window loses or regains focus (you switched to another window), and
+  when it is resized;
+- about once a second, how busy the computer is (CPU and memory).
 
 It does **not** record your screen, your camera, your keystrokes outside this app, other
 programs or the clipboard beyond what you paste here. The log is tamper-evident: changing it
-afterwards is detected. Practice mode keeps only your progress (attempts, solved, best time).
+afterwards is detected (`tui-assess session verify`).
 
 ## Consoles
 

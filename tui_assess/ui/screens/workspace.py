@@ -31,7 +31,7 @@ from tui_assess.ui.checking import Checker, is_solved
 from tui_assess.ui.hooks import SessionHooks
 from tui_assess.ui.messages import FilesChangedOnDisk, RunFinished
 from tui_assess.ui.progress import ProgressStore
-from tui_assess.ui.screens.dialogs import ConfirmScreen
+from tui_assess.ui.screens.dialogs import ConfirmScreen, SubmitScreen
 from tui_assess.ui.widgets import countdown
 from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets.countdown import Countdown
@@ -433,13 +433,16 @@ class WorkspaceScreen(Screen[None]):
             return
         dirty = self.dirty_files
 
-        def answered(go: bool | None) -> None:
-            if go:
-                self.start_run("hidden")
+        def answered(note: str | None) -> None:
+            if note is None:
+                return
+            if note:
+                self.hooks.note(note)
+            self.start_run("hidden")
 
         note = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
         self.app.push_screen(
-            ConfirmScreen(
+            SubmitScreen(
                 "Submit now? The hidden tests run on your workspace and you get a score."
                 + note
                 + (
@@ -448,7 +451,7 @@ class WorkspaceScreen(Screen[None]):
                 confirm_label="Submit",
                 title="Submit your solution",
             ),
-            answered,
+            answered,  # type: ignore[arg-type]  # SubmitScreen dismisses with the note
         )
 
     def start_run(self, suite: str) -> None:
