@@ -2,7 +2,7 @@
 
 This is the slowest test of the default run: it runs each challenge's suites in the sandbox.
 TUI_ASSESS_VALIDATE_REPEAT sets how many extra times each solution's hidden suite runs
-(default 3 here; authors use --repeat 20 before adding a challenge).
+(default 5 here; authors use --repeat 20 before adding a challenge).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CHALLENGES = [c.path for c in list_challenges()]
 
 @pytest.mark.skipif(not CHALLENGES, reason="no bundled challenges")
 def test_bundled_challenges_validate() -> None:
-    repeat = os.environ.get("TUI_ASSESS_VALIDATE_REPEAT", "3")
+    repeat = os.environ.get("TUI_ASSESS_VALIDATE_REPEAT", "5")
     proc = subprocess.run(
         [sys.executable, "-m", "tui_assess", "challenge", "validate", *map(str, CHALLENGES),
          "--repeat", repeat, "--jobs", "2", "--json"],
