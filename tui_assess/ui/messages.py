@@ -26,3 +26,5 @@ class FilesChangedOnDisk(Message):
     """Workspace-relative paths whose mtime or size changed (or that vanished)."""
     tree_changed: bool
     """Files were added or removed: the file tree needs a reload."""
+    state: dict[str, tuple[int, int]]
+    """The poller's scan (path -> (mtime_ns, size)): the known disk state from now on."""

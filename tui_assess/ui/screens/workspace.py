@@ -351,11 +351,12 @@ class WorkspaceScreen(Screen[None]):
         changed += [rel for rel in before if rel not in after]
         tree_changed = set(after) != set(before)
         if changed or tree_changed:
-            self.post_message(FilesChangedOnDisk(sorted(changed), tree_changed))
+            self.post_message(FilesChangedOnDisk(sorted(changed), tree_changed, after))
 
     @on(FilesChangedOnDisk)
     def _files_changed(self, event: FilesChangedOnDisk) -> None:
-        self._disk_state = scan(self.workspace)  # cheap; the truth from now on
+        # The worker's scan is the truth from now on: no second walk on the event loop.
+        self._disk_state = event.state
         if event.tree_changed:
             self.query_one("#files", WorkspaceTree).reload()
         for rel in event.changed:
