@@ -282,7 +282,8 @@ def test_report_writes_to_a_file(cohort: dict[str, Path], tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("module", ["tui_assess.report.formats", "tui_assess.report.grade",
-                                   "tui_assess.report.html"])
+                                   "tui_assess.report.html", "tui_assess.report.review",
+                                   "tui_assess.report.similarity"])
 def test_report_modules_are_headless(module: str) -> None:
     code = (f"import json, sys, importlib; importlib.import_module({module!r}); "
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))")

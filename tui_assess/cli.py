@@ -297,6 +297,18 @@ def write_output(text: str, output: Path | None) -> None:
         raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
 
 
+def results_option(where: str) -> Any:
+    return click.option("--results", type=click.Path(path_type=Path), default=None,
+                        help=f"The regrade results file (default: grades.sqlite {where}).")
+
+
+challenges_option = click.option(
+    "--challenges", "challenge_dirs", multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A challenge folder, or a folder of them, to look challenges up in before the "
+         "bundled set (repeatable).")
+
+
 @main.command("report")
 @click.argument("session", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", required=True,
@@ -307,8 +319,7 @@ def write_output(text: str, output: Path | None) -> None:
                    "asciicast: a v3 recording.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write here instead of stdout.")
-@click.option("--results", type=click.Path(path_type=Path), default=None,
-              help="The regrade results file (default: grades.sqlite beside the session).")
+@results_option("beside the session")
 def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | None) -> None:
     """Write a report of SESSION: score (regraded when `grade` stored one), tests, timeline,
     resources, code with each line's origin, integrity signals, the candidate's note."""
@@ -327,12 +338,8 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
                    "matrix or a Kubernetes Indexed Job.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Send the work to this Dask scheduler (needs the [dask] extra).")
-@click.option("--results", type=click.Path(path_type=Path), default=None,
-              help="The results file (default: grades.sqlite beside the first session).")
-@click.option("--challenges", "challenge_dirs", multiple=True,
-              type=click.Path(path_type=Path, file_okay=False),
-              help="A challenge folder, or a folder of them, to look challenges up in before "
-                   "the bundled set (repeatable).")
+@results_option("beside the first session")
+@challenges_option
 @click.option("--regrade", is_flag=True, help="Grade again even when a result is stored.")
 def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
               dask_address: str | None, results: Path | None,
@@ -380,6 +387,53 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
             f"{n} {k}" for k, n in sorted(counts.items())) + f"; graded {run.graded} new "
             f"snapshots" + (f"; {run.skipped} left to other shards" if run.skipped else "") + ".")
     sys.exit(run.exit_code)
+
+
+@main.command("review")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), default=None,
+              help="Write the table as CSV to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@results_option("in DIRECTORY")
+@challenges_option
+def review_cmd(directory: Path, csv_out: Path | None, as_json: bool, results: Path | None,
+               challenge_dirs: tuple[Path, ...]) -> None:
+    """One row per session in DIRECTORY: candidate, challenge, score (regraded if known), time
+    used, runs, integrity, signals, similar submissions; sorted by score.
+
+    In a terminal (without --csv or --json) the table opens as a TUI whose rows open in
+    replay. A tampered, truncated or corrupt file is a row that says so.
+    """
+    from tui_assess.report.review import collect, format_table, to_csv
+
+    interactive = not as_json and csv_out is None and sys.stdout.isatty() and sys.stdin.isatty()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= 20 and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="reading sessions", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(1)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+    review = collect(directory, results=results, challenge_dirs=list(challenge_dirs),
+                     progress=progress)
+    if csv_out is not None:
+        write_output(to_csv(review), csv_out)
+    if as_json:
+        emit_json(review.to_json())
+    elif interactive:
+        from tui_assess.ui.screens.review import ReviewApp
+
+        ReviewApp(review).run()
+    elif csv_out is None:
+        for line in format_table(review):
+            click.echo(line)
+    else:
+        click.echo(f"{len(review.rows)} sessions written to {csv_out}.")
 
 
 @main.command("practice")
