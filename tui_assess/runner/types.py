@@ -25,6 +25,10 @@ class Limits:
     """Captured stdout+stderr; past it the rest is discarded and the run is stopped."""
     cpu_seconds: float | None = None
     """CPU time per process (RLIMIT_CPU); defaults to the wall-clock timeout."""
+    disk_mb: int = 256
+    """Total writes of a run, the workspace copy included (which is refused past it)."""
+    open_files: int = 1024
+    """Files open at once per process (RLIMIT_NOFILE)."""
 
 
 @dataclass
