@@ -80,6 +80,12 @@ def test_json_report_validates_against_the_documented_schema(cohort: dict[str, P
     failing = [t for t in eve["tests"] if t["status"] == "fail"]
     assert [t["name"] for t in failing] == ["test_many_orders"] and XSS in failing[0]["message"]
     assert [s["kind"] for s in eve["signals"]] == ["large_paste"]
+    # each line's origin comes from the session: eve pasted orders.py, ada typed it
+    eve_orders = next(f for f in eve["files"] if f["path"] == "orders.py")
+    assert [o["origin"] for o in eve_orders["origins"]] == ["paste"] * eve_orders["lines"]
+    assert "pasted" in eve_orders["origins"][0]["detail"]
+    assert [o["origin"] for o in ada["files"][0]["origins"]] == ["typed", "typed"]
+    assert ada["origins_summary"] == {"typed": 2}
 
 
 def test_a_stored_regrade_is_the_score_and_a_mismatch_is_marked(
@@ -120,6 +126,7 @@ def test_html_is_one_self_contained_page_with_every_candidate_string_escaped(
                     "Test history", "Integrity signals", "The candidate's note"):
         assert section in page
     assert page.count("<svg") >= 3  # timeline bar and the run's CPU and memory charts
+    assert '<td class="origin paste" title="pasted (' in page  # the origin gutter
 
 
 def test_markdown_holds_no_live_markup(cohort: dict[str, Path]) -> None:

@@ -38,17 +38,19 @@ def _unified(old: str, new: str, path: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _origins(tl: Timeline, path: str, seq: int) -> list[dict[str, Any]] | None:
-    """Each line's origin at ``seq`` from ``Timeline.origins`` (None where this Timeline has
-    no origins yet: nothing is guessed)."""
+def _origins(tl: Timeline, path: str, seq: int, lines: int) -> list[dict[str, Any]] | None:
+    """Each of the ``lines`` lines' origin at ``seq`` (``Timeline.origins``, which also counts
+    the empty line after a final newline): how the line got its present text, the event that
+    gave it, and the reviewer's sentence for it."""
     origins = getattr(tl, "origins", None)
-    if origins is None:
+    if origins is None:  # a session reader without origins: nothing is guessed
         return None
     out = []
-    for item in origins(path, seq):
-        data = item if isinstance(item, dict) else getattr(item, "__dict__", {})
-        out.append({"origin": str(data.get("origin", data.get("kind", "unknown"))),
-                    "seq": data.get("seq"), "t": data.get("t")})
+    for o in origins(path, seq)[:lines]:
+        describe = getattr(o, "describe", None)
+        out.append({"origin": str(getattr(o, "kind", "unknown")), "seq": getattr(o, "seq", None),
+                    "t": getattr(o, "t", None),
+                    "detail": describe() if callable(describe) else ""})
     return out
 
 
@@ -70,7 +72,7 @@ def _files(tl: Timeline, sub: Submission, start: dict[str, str]) -> list[dict[st
                          lines=len(text.splitlines()),
                          diff=_unified(before or "", text, path) if before is not None
                          and not is_binary(before) else "",
-                         origins=_origins(tl, path, sub.seq))
+                         origins=_origins(tl, path, sub.seq, len(text.splitlines())))
         files.append(entry)
     return files
 

@@ -88,6 +88,12 @@ def worker_probe() -> dict[str, Any]:
         facts.update(sandbox=mode, note=note)
     except Exception as exc:  # a worker without a usable sandbox says so, it does not die
         facts.update(sandbox="unknown", note=f"{type(exc).__name__}: {exc}")
+    try:
+        from tui_assess.sandbox.modes import landlock_abi
+
+        facts["landlock_abi"] = landlock_abi()
+    except Exception:  # older installs, or no Landlock probe: say nothing rather than guess
+        facts["landlock_abi"] = None
     return facts
 
 

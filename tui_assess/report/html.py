@@ -23,9 +23,11 @@ from pygments.util import ClassNotFound
 
 from tui_assess.report.style import CSS
 
+#: Line origins (``tui_assess.session.origins``) as the gutter legend names them.
 ORIGIN_NAMES = {
-    "typed": "typed here", "pasted": "pasted", "outside": "changed outside the app",
-    "starter": "starter code", "reset": "restored by a reset",
+    "start": "there at the start", "typed": "typed here", "paste": "pasted",
+    "external": "changed outside the app", "outside": "changed without the app seeing it",
+    "resume": "different at a resume", "reset": "restored by a reset",
 }
 
 
@@ -100,12 +102,11 @@ def code_lines(f: dict[str, Any]) -> list[dict[str, Any]]:
     origins = f.get("origins") or []
     out = []
     for i, html in enumerate(highlight_lines(text, _lexer(str(f.get("path", ""))))):
-        o = origins[i] if i < len(origins) and isinstance(origins[i], dict) else None
-        kind = str(o.get("origin")) if o else ""
-        out.append({"n": i + 1, "html": html, "origin": kind,
-                    "origin_title": (ORIGIN_NAMES.get(kind, kind)
-                                     + (f" (event {o.get('seq')})" if o and o.get("seq") else "")
-                                     ) if o else ""})
+        o = origins[i] if i < len(origins) and isinstance(origins[i], dict) else {}
+        kind = str(o.get("origin", ""))
+        out.append({"n": i + 1, "html": html,
+                    "origin": kind if kind in ORIGIN_NAMES else "",
+                    "origin_title": str(o.get("detail") or ORIGIN_NAMES.get(kind, kind))})
     return out
 
 
