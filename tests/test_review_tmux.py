@@ -58,7 +58,7 @@ def tmux_review(tmp_path: Path) -> Iterator[Tmux]:
 
 
 def highlighted(t: Tmux) -> str:
-    """The session path the detail panel shows (the highlighted row's)."""
+    """The session file the detail panel shows (the highlighted row's)."""
     paths = [ln.strip() for ln in t.screen().splitlines() if ln.strip().endswith(".tasession")]
     return paths[-1] if paths else ""
 
@@ -69,11 +69,11 @@ def test_review_table_side_by_side_and_quit(tmux_review: Tmux) -> None:
     assert "tampered" in screen and "100/100" in screen
     assert "cy.tasession (" in screen and "dan.tasession (" in screen  # the flagged pair
     for _ in range(4):  # rows are sorted by score: walk down to dan's
-        if highlighted(t).endswith("/dan.tasession"):
+        if highlighted(t) == "dan.tasession":
             break
         t.send("Down")
         time.sleep(0.3)
-    assert highlighted(t).endswith("/dan.tasession"), t.screen()
+    assert highlighted(t) == "dan.tasession", t.screen()
     t.send("s")
     side = t.wait_for("fingerprints shared", timeout=20)
     assert "pasted" in side and "burst" in side

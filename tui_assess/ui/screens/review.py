@@ -117,7 +117,7 @@ class ReviewScreen(Screen[None]):
         if r is None:
             detail.update(Text("No session files in this folder."))
             return
-        text = Text(f"{r.path}\n")
+        text = Text(f"{Path(r.path).name}\n")
         text.append(f"integrity: {r.integrity_detail}\n",
                     style="red" if r.integrity != "intact" else "")
         signals = ", ".join(f"{k} {n}" for k, n in sorted(r.signals.items())) or "none"
