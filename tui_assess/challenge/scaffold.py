@@ -48,6 +48,8 @@ memory_mb = 1024                  # resident memory, summed over the run's proce
 processes = 64                    # processes AND threads alive at once, pytest included
 output_kb = 1024                  # captured output; past it the run is stopped
 cpu_seconds = 60                  # CPU time per process (defaults to timeout_seconds)
+disk_mb = 256                     # total writes of a run, the workspace copy included
+open_files = 1024                 # files open at once per process
 
 # Hidden test files are grouped by these globs; a test counts in the first group that matches,
 # and a group's weight is shared equally by its tests. Name every hidden file to match one.
