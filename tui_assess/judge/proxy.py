@@ -457,6 +457,15 @@ class HostConnection:
         conn.request("stats")  # this thread (the main one) is chain 1 from now on
         return conn
 
+    @classmethod
+    def dead(cls, reason: str, name: str = "host") -> HostConnection:
+        """A connection to a host that never started: every call fails with `reason`."""
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        conn = cls(ours, 0, name)
+        conn.ep._mark_gone(reason)
+        return conn
+
     # --- calls into the host ---------------------------------------------------------------
 
     def request(self, op: str, *args: Any) -> Any:
