@@ -146,10 +146,9 @@ class Challenge:
 
     @property
     def mutants(self) -> dict[str, Path]:
-        root = self.path / "mutants"
-        if not root.is_dir():
-            return {}
-        return {p.name: p for p in sorted(root.iterdir()) if p.is_dir()}
+        """Mutant name -> `mutants/<name>.patch` (a diff against the solution) or
+        `mutants/<name>/` (files laid over the starter), sorted by name."""
+        return _mutant_paths(self.path)
 
     def brief(self) -> str:
         return self.brief_path.read_text(encoding="utf-8")
@@ -180,6 +179,19 @@ class Challenge:
             "hints": len(self.hints),
             "path": str(self.path),
         }
+
+
+def _mutant_paths(root: Path) -> dict[str, Path]:
+    folder = root / "mutants"
+    if not folder.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            found.setdefault(p.name, p)
+        elif p.suffix == ".patch" and p.is_file() and not p.is_symlink():
+            found.setdefault(p.stem, p)
+    return dict(sorted(found.items()))
 
 
 # --------------------------------------------------------------------------- loading
@@ -275,6 +287,17 @@ def load_challenge(path: Path | str) -> Challenge:
             raise UserError(f"{root / folder}: required folder is missing.")
     if not (root / "brief.md").is_file():
         raise UserError(f"{root / 'brief.md'}: the brief is missing.")
+
+    clash = sorted(
+        p.stem
+        for p in (root / "mutants").glob("*.patch")
+        if (root / "mutants" / p.stem).is_dir()
+    )
+    if clash:
+        raise UserError(
+            f"{root / 'mutants'}: mutant {clash[0]!r} is both a folder and a .patch file; "
+            "keep one."
+        )
 
     files = tuple(data.get("files", ()))
     for rel in files:
