@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,68 @@ def test_dask_local_cluster_gives_the_local_results(cohort: dict[str, Path],
     assert len(remote.workers) == 2
     assert all(w["sandbox"] in ("namespaces", "landlock", "rlimits")
                for w in remote.workers.values())
+
+
+USER = "tui-assess-ci"
+
+
+def as_user(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tui_assess ARGS`` as the ordinary user (skips where that is not set up)."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("the suite is not running as root, so it is already unprivileged")
+    if subprocess.run(["id", USER], capture_output=True).returncode != 0 or \
+            subprocess.run(["runuser", "-u", USER, "--", sys.executable, "-c", "import tui_assess"],
+                           capture_output=True, cwd="/").returncode != 0:
+        pytest.skip(f"{USER} does not exist or cannot import the project (see .ci/run)")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "TMPDIR": str(home), "TUI_ASSESS_HOME": str(home / "home")}
+    return subprocess.run(
+        ["runuser", "-u", USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
+         sys.executable, "-m", "tui_assess", *args, "--challenges", str(FIXTURES)],
+        capture_output=True, text=True, cwd=home, timeout=300)
+
+
+@pytest.fixture
+def user_folder(recorded: dict[str, Path]) -> Iterator[Path]:
+    """A folder in /tmp owned by the ordinary user, holding ada's and bob's sessions."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="tui-assess-grade-user-"))  # /tmp: traversable by all
+    (base / "sessions").mkdir()
+    for name in ("ada", "bob"):
+        for suffix in ("", ".link"):
+            shutil.copy(str(recorded[name]) + suffix,
+                        base / "sessions" / (recorded[name].name + suffix))
+    subprocess.run(["chown", "-R", USER, str(base)], check=True)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_grade_as_an_ordinary_user(user_folder: Path) -> None:
+    """A reviewer is not root: grading works for an ordinary user, results file included."""
+    folder = user_folder / "sessions"
+    proc = as_user("grade", str(folder / "ada.tasession"), str(folder / "bob.tasession"),
+                   "--json", home=user_folder)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert [s["status"] for s in doc["sessions"]] == ["match", "match"]
+    assert (folder / "grades.sqlite").stat().st_uid != 0
+    assert all(w["sandbox"] in ("namespaces", "landlock", "rlimits")
+               for w in doc["workers"].values())
+
+
+def test_a_session_the_reviewer_may_not_read_is_a_row_not_a_traceback(
+        user_folder: Path) -> None:
+    locked = user_folder / "locked"
+    locked.mkdir(mode=0o700)  # root's: the ordinary user may not look inside
+    shutil.copy(user_folder / "sessions" / "ada.tasession", locked / "ada.tasession")
+    proc = as_user("grade", str(user_folder / "sessions" / "bob.tasession"),
+                   str(locked / "ada.tasession"), home=user_folder)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "cannot be read: Permission denied" in proc.stdout
+    assert "bob.tasession" in proc.stdout  # the other session is still graded
+    report = as_user("report", str(locked / "ada.tasession"), "--format", "md",
+                     home=user_folder)
+    assert report.returncode == 2 and report.stderr.count("\n") == 1

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 from test_report_support import XSS, record_session
+from test_similarity_support import submission
 
 from tui_assess.challenge.model import load_challenge
 from tui_assess.report.formats import render
+from tui_assess.report.html import render_review_html
+from tui_assess.report.review import collect
 
 TINY = Path(__file__).parent / "fixtures" / "challenges" / "tiny-sum"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -56,13 +59,20 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"        return {XSS!r}\n"
         "    return sum(amounts)\n"
     )
+    hostile += "\n\n" + submission(5)  # long enough to be flagged when copied
+    cohort = folder / "cohort"
     session = record_session(
-        folder / "eve.tasession", load_challenge(TINY),
+        cohort / "eve.tasession", load_challenge(TINY),
         {"orders.py": hostile, f"x{XSS}.txt": XSS + "\n"},
         candidate=XSS, note=f"what I did: {XSS}",
     )
+    record_session(cohort / "mal.tasession", load_challenge(TINY), {"orders.py": hostile},
+                   candidate=f"mal {XSS}", paste={"orders.py"})
     page = folder / "report.html"
     page.write_text(render(session, "html"))
+    review = collect(cohort, challenge_dirs=[TINY.parent])
+    assert len(review.pairs["tiny-sum"]) == 1  # the hostile code is shown side by side too
+    (folder / "review.html").write_text(render_review_html(review, XSS))
     return page
 
 
@@ -79,10 +89,14 @@ def test_no_script_runs_in_the_report(hostile_report: Path) -> None:
     without_policy = hostile_report.with_name("no-csp.html")
     lines = [line for line in source.splitlines() if "Content-Security-Policy" not in line]
     without_policy.write_text("\n".join(lines))
-    for page in (hostile_report, without_policy):
+    review = hostile_report.with_name("review.html")
+    review_without_policy = hostile_report.with_name("review-no-csp.html")
+    review_without_policy.write_text("\n".join(
+        line for line in review.read_text().splitlines() if "Content-Security-Policy" not in line))
+    for page in (hostile_report, without_policy, review, review_without_policy):
         dom = dump_dom(page)
         assert title_of(dom) != "pwned", f"a script ran in {page.name}"
-        assert title_of(dom).endswith("tui-assess report")
+        assert title_of(dom).endswith(("tui-assess report", "tui-assess review"))
         assert "<script" not in dom.lower(), f"{page.name} has a script element"
         # the payload is on the page as text, where the reviewer can read it
         assert dom.count("&lt;/script&gt;&lt;script&gt;") >= 4

@@ -115,6 +115,13 @@ def test_cli_json_csv_and_text(folder: Path, tmp_path: Path) -> None:
     dan = next(r for r in rows if r["session"].endswith("dan.tasession"))
     assert dan["candidate"].startswith("'")  # no live formula cells
     assert dan["similar"] == "cy.tasession (98%; here pasted, there burst)"
+    page = tmp_path / "cohort.html"
+    proc = cli("review", str(folder), "--html", str(page))
+    assert proc.returncode == 0 and "8 sessions written" in proc.stdout
+    html = page.read_text()
+    assert html.count('<section class="pair" id="pair-1">') == 1 and 'href="#pair-1"' in html
+    assert html.count('<tr class="shared">') > 20  # the shared lines, highlighted
+    assert "&lt;red&gt;" not in html and "=cmd [red]dan[/red]" in html
     text = cli("review", str(folder))
     assert text.returncode == 0
     assert "tampered" in text.stdout and "truncated" in text.stdout

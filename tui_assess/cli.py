@@ -393,11 +393,14 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), default=None,
               help="Write the table as CSV to this file.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="Write a self-contained page: the table and every similar pair side by "
+                   "side.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @results_option("in DIRECTORY")
 @challenges_option
-def review_cmd(directory: Path, csv_out: Path | None, as_json: bool, results: Path | None,
-               challenge_dirs: tuple[Path, ...]) -> None:
+def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_json: bool,
+               results: Path | None, challenge_dirs: tuple[Path, ...]) -> None:
     """One row per session in DIRECTORY: candidate, challenge, score (regraded if known), time
     used, runs, integrity, signals, similar submissions; sorted by score.
 
@@ -406,7 +409,8 @@ def review_cmd(directory: Path, csv_out: Path | None, as_json: bool, results: Pa
     """
     from tui_assess.report.review import collect, format_table, to_csv
 
-    interactive = not as_json and csv_out is None and sys.stdout.isatty() and sys.stdin.isatty()
+    written = [p for p in (csv_out, html_out) if p is not None]
+    interactive = not as_json and not written and sys.stdout.isatty() and sys.stdin.isatty()
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -423,17 +427,22 @@ def review_cmd(directory: Path, csv_out: Path | None, as_json: bool, results: Pa
                      progress=progress)
     if csv_out is not None:
         write_output(to_csv(review), csv_out)
+    if html_out is not None:
+        from tui_assess.report.html import render_review_html
+
+        write_output(render_review_html(review, directory.name or str(directory)), html_out)
     if as_json:
         emit_json(review.to_json())
     elif interactive:
         from tui_assess.ui.screens.review import ReviewApp
 
         ReviewApp(review).run()
-    elif csv_out is None:
+    elif not written:
         for line in format_table(review):
             click.echo(line)
     else:
-        click.echo(f"{len(review.rows)} sessions written to {csv_out}.")
+        click.echo(f"{len(review.rows)} sessions written to "
+                   f"{' and '.join(str(p) for p in written)}.")
 
 
 @main.command("practice")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess import __version__
-from tui_assess.report.facts import SessionFacts, Submission
+from tui_assess.report.facts import SessionFacts, Submission, unreadable
 from tui_assess.report.grade import compare_tests
 from tui_assess.report.results import Grade, ResultsStore, default_path
 from tui_assess.session.timeline import Timeline, iso
@@ -214,6 +214,13 @@ def build(path: Path, *, results: Path | None = None) -> dict[str, Any]:
     UserError.
     """
     path = Path(path)
+    try:
+        return _build(path, results)
+    except OSError as exc:
+        raise unreadable(path, exc) from None
+
+
+def _build(path: Path, results: Path | None) -> dict[str, Any]:
     integrity = verify(path)
     with Timeline.open(path) as tl:
         facts = SessionFacts(tl)

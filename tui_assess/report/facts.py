@@ -9,8 +9,10 @@ candidate's machine reported, which a regrade confirms or contradicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from tui_assess.errors import UserError
 from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session import store
 from tui_assess.session.store import Event
@@ -35,6 +37,12 @@ class Submission:
 
     def file_bytes(self) -> dict[str, bytes]:
         return {p: store.encode_text(t) for p, t in self.files.items()}
+
+
+def unreadable(path: Path, exc: OSError) -> UserError:
+    """An OS error reading a session file (permissions, I/O), as the one sentence a user
+    error is: the session layer reports damaged files, not files it may not open."""
+    return UserError(f"{path} cannot be read: {exc.strerror or exc}.")
 
 
 class SessionFacts:

@@ -28,7 +28,7 @@ from typing import Any
 
 from tui_assess.challenge.model import Challenge, load_challenge
 from tui_assess.errors import UserError
-from tui_assess.report.facts import SessionFacts
+from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.results import Grade, ResultsStore
 from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session.timeline import Timeline
@@ -237,6 +237,9 @@ def plan_one(path: Path, challenges: dict[str, tuple[Challenge, dict[str, bytes]
             recorded = facts.recorded_result(sub.seq)
     except UserError as exc:
         row.reason = str(exc)
+        return Planned(row)
+    except OSError as exc:
+        row.reason = str(unreadable(path, exc))
         return Planned(row)
     start = facts.start
     row.candidate, row.challenge = start.get("candidate"), start.get("challenge_id")

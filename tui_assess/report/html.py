@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -176,6 +177,49 @@ def svg_timeline(timeline: dict[str, Any], width: int = 940, height: int = 70) -
 
 
 # --------------------------------------------------------------------------- page
+
+
+def _side(row: Any, lines: dict[str, list[int]], evidence: dict[str, Any]) -> dict[str, Any]:
+    files = []
+    for path, shared in sorted(lines.items()):
+        text = row.files.get(path)
+        if not isinstance(text, str):
+            continue
+        marked = set(shared)
+        files.append({"path": path, "lines": [
+            {"n": i + 1, "html": html, "shared": (i + 1) in marked}
+            for i, html in enumerate(highlight_lines(text, _lexer(path)))]})
+    return {"who": row.candidate or Path(row.path).name, "name": Path(row.path).name,
+            "how": evidence.get("how", "unknown"), "detail": evidence.get("detail", ""),
+            "files": files}
+
+
+def render_review_html(review: Any, folder: str) -> str:
+    """The cohort page: the review table and every flagged pair side by side."""
+    from tui_assess.report.review import describe_similar
+
+    index = {r.path: r for r in review.rows}
+    pairs: list[dict[str, Any]] = []
+    numbers: dict[tuple[str, str], int] = {}
+    for challenge, found in sorted(review.pairs.items()):
+        for p in found:
+            numbers[(p.a, p.b)] = numbers[(p.b, p.a)] = len(pairs) + 1
+            pairs.append({"challenge": challenge, "score": p.score, "shared": p.shared,
+                          "left": _side(index[p.a], p.lines_a, p.evidence.get("a", {})),
+                          "right": _side(index[p.b], p.lines_b, p.evidence.get("b", {}))})
+    rows = []
+    for r in review.rows:
+        data = r.to_json()
+        data["name"] = Path(r.path).name
+        data["similar"] = [{"pair": numbers.get((r.path, s["other"]), 0),
+                            "label": describe_similar(s)} for s in r.similar]
+        rows.append(data)
+    from tui_assess import __version__
+
+    return _env().get_template("review.html.j2").render(
+        rows=rows, pairs=pairs, folder=folder, css=Markup(CSS),
+        bad=sum(1 for r in review.rows if r.integrity != "intact"), pair_count=len(pairs),
+        generated_by=f"tui-assess {__version__}")
 
 
 def render_html(doc: dict[str, Any]) -> str:

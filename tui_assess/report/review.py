@@ -16,7 +16,7 @@ from typing import Any
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
-from tui_assess.report.facts import SessionFacts
+from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.grade import compare_tests, find_challenge
 from tui_assess.report.results import DEFAULT_NAME, ResultsStore
 from tui_assess.report.similarity import Pair, compare_cohort, cross_check
@@ -89,6 +89,9 @@ def read_row(path: Path, results: ResultsStore | None) -> ReviewRow:
     except UserError as exc:
         row.integrity_detail = str(exc)
         return row
+    except OSError as exc:
+        row.integrity_detail = str(unreadable(path, exc))
+        return row
     if report.ok:
         row.integrity, row.integrity_detail = INTACT, report.reason
     else:
@@ -104,9 +107,9 @@ def read_row(path: Path, results: ResultsStore | None) -> ReviewRow:
             for s in tl.integrity_signals():
                 row.signals[s.kind] = row.signals.get(s.kind, 0) + 1
             row.time_used_s = round(facts.time_used(sub.seq), 3)
-    except UserError as exc:
+    except (UserError, OSError) as exc:
         row.integrity = UNREADABLE if report.ok else row.integrity
-        row.integrity_detail = str(exc)
+        row.integrity_detail = str(exc if isinstance(exc, UserError) else unreadable(path, exc))
         return row
     start = facts.start
     row.candidate, row.challenge, row.mode = (start.get("candidate"), start.get("challenge_id"),

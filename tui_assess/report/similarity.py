@@ -356,7 +356,7 @@ def cross_check(session: Path, shared_files: Mapping[str, str], lines: Mapping[s
             most = _first_seq_with(tl, seqs, wanted, vocab, 0.9)
             t_first = tl.event(first).t if first else None
             t_most = tl.event(most).t if most else None
-    except UserError as exc:
+    except (UserError, OSError) as exc:
         return {"how": "unknown", "detail": str(exc)}
     share = len(in_pastes) / len(wanted)
     span = (t_most - t_first) if t_first is not None and t_most is not None else None

@@ -65,8 +65,9 @@ class ReviewScreen(Screen[None]):
     """The cohort table."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Replay", id="review.open",
-                tooltip="Open the highlighted session in replay."),
+        # Enter on a row does the same (the table's own row selection).
+        Binding("r", "open", "Replay", id="review.open",
+                tooltip="Open the highlighted session in replay (Enter does too)."),
         Binding("s", "similar", "Side by side", id="review.similar",
                 tooltip="Compare the highlighted submission with the one most similar to it."),
         Binding("q", "app.quit", "Quit", id="review.quit", tooltip="Leave the review."),
@@ -116,7 +117,7 @@ class ReviewScreen(Screen[None]):
         if r is None:
             detail.update(Text("No session files in this folder."))
             return
-        text = Text(f"{r.path}\n")
+        text = Text(f"{Path(r.path).name}\n")
         text.append(f"integrity: {r.integrity_detail}\n",
                     style="red" if r.integrity != "intact" else "")
         signals = ", ".join(f"{k} {n}" for k, n in sorted(r.signals.items())) or "none"
