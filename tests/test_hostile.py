@@ -12,9 +12,10 @@ import socket
 import pytest
 from sandbox_cases import CASES, check_case, network_case, run_case
 
-from tui_assess.runner.sandbox import namespaces_available
+from tui_assess.sandbox import modes
 
-NS_OK, NS_WHY = namespaces_available()
+NS_WHY = modes.unavailable("namespaces")
+NS_OK = not NS_WHY
 MODES = [
     pytest.param(
         "namespaces",

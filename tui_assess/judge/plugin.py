@@ -122,7 +122,9 @@ class JudgePlugin:
         self._phases: dict[str, dict[str, Any]] = {}
         self._not_run: dict[str, str] = {}
         self._undo: list[Any] = []
-        self._source_lines = self._suite_lines() if self.hidden else frozenset()
+        self._source_lines = (
+            suite_lines(config.tests, config.workspace) if self.hidden else frozenset()
+        )
 
     # --- start-up --------------------------------------------------------------------------
 
@@ -150,14 +152,21 @@ class JudgePlugin:
         run = _current_run()
         host_py = str(self.config.host_dir / "_host.py")
         procs: list[Any] = []
+        # In namespaces mode the host has a network of its own: its servers get sockets
+        # bound on the judge's loopback instead (see _host.serve_from_the_judges_network).
+        fd_pair = socket.socketpair() if run is not None and run.mode == "namespaces" else None
 
         def spawn(fd: int) -> int:
-            argv = ["python", "-I", "-S", host_py, str(fd)]
+            argv = ["python", "-I", "-S", "-u", host_py, str(fd)]
+            fds: tuple[int, ...] = (fd,)
+            if fd_pair is not None:
+                argv.append(str(fd_pair[1].fileno()))
+                fds = (fd, fd_pair[1].fileno())
             if run is None:  # the dev/test path: no sandbox (run_suite always has one)
                 proc: Any = subprocess.Popen(
                     [getattr(sys, "_base_executable", sys.executable), *argv[1:]],
                     cwd=folder,
-                    pass_fds=(fd,),
+                    pass_fds=fds,
                     stdin=subprocess.DEVNULL,
                 )
             else:
@@ -171,7 +180,7 @@ class JudgePlugin:
                         env={"PYTHONDONTWRITEBYTECODE": "1"},
                         rw=[folder, self.config.scratch],
                         ro=[self.config.host_dir],
-                        pass_fds=(fd,),
+                        pass_fds=fds,
                     )
                 )
             procs.append(proc)
@@ -181,6 +190,11 @@ class JudgePlugin:
             conn = HostConnection.start(spawn, name=name)
         except (HostDied, OSError, RuntimeError) as exc:
             conn = HostConnection.dead(f"{exc}")
+        finally:
+            if fd_pair is not None:
+                fd_pair[1].close()
+        if fd_pair is not None:
+            conn.extra_ops["bind"] = _socket_for_host(fd_pair[0], run)
         proc = procs[0] if procs else None
         if proc is not None:
             conn.exit_description = lambda: _exit_words(proc)
@@ -228,10 +242,14 @@ class JudgePlugin:
             self._not_run[item.nodeid] = reason
             raise HostDied(reason)
 
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Any:
+        yield
         for conn in (self.conn, *self.hosted.values()):
-            if conn is not None:
-                conn.ep.flush()  # handles the test dropped are released in the host now
+            if conn is not None and conn.ep.alive:
+                # Handles the test dropped, and exceptions raised to it, are released now.
+                with contextlib.suppress(HostDied):
+                    conn.request("endtest")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         state = self._phases.setdefault(
@@ -317,19 +335,32 @@ class JudgePlugin:
             text = text[: self.limit - 18] + " ... (message cut)"
         return text
 
-    def _suite_lines(self) -> frozenset[str]:
-        """Lines of the hidden suite long enough to be recognised in a message, except those
-        the candidate's own files contain too."""
-        own: set[str] = set()
-        for path in _text_files(self.config.workspace):
-            own.update(ln.strip() for ln in _read_lines(path))
-        lines: set[str] = set()
-        for path in _text_files(self.config.tests):
-            for ln in _read_lines(path):
-                ln = ln.strip()
-                if len(ln) >= MIN_QUOTED_LINE and ln not in own:
-                    lines.add(ln)
-        return frozenset(lines)
+
+def suite_lines(tests: Path, workspace: Path) -> frozenset[str]:
+    """Lines of a (hidden) suite long enough to be recognised in a message or in output,
+    except those the candidate's own files contain too."""
+    own: set[str] = set()
+    for path in _text_files(workspace):
+        own.update(ln.strip() for ln in _read_lines(path))
+    lines: set[str] = set()
+    for path in _text_files(tests):
+        for ln in _read_lines(path):
+            ln = ln.strip()
+            if len(ln) >= MIN_QUOTED_LINE and ln not in own:
+                lines.add(ln)
+    return frozenset(lines)
+
+
+def withhold_quotes(text: str, lines: frozenset[str]) -> str:
+    """`text` with every line that quotes one of `lines` replaced by a note."""
+    if not lines:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        if any(q in line for q in lines):
+            line = "[a line quoting the hidden tests was withheld]\n"
+        out.append(line)
+    return "".join(out)
 
 
 def _text_files(folder: Path) -> list[Path]:
@@ -344,6 +375,34 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+
+
+def _socket_for_host(channel: socket.socket, run: Any) -> Any:
+    """The judge's side of a host server's bind: a TCP socket bound on this process's
+    loopback (port as asked, 0 for any), passed to the host over `channel`; its port."""
+
+    def bind(family: Any, port: Any) -> int | None:
+        if family not in (socket.AF_INET, socket.AF_INET6) or type(port) is not int:
+            raise ValueError("bad bind request")
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            address = "127.0.0.1" if family == socket.AF_INET else "::1"
+            bound: int | None
+            try:
+                s.bind((address, port))
+                bound = s.getsockname()[1]
+            except OSError:
+                bound = None  # the host raises OSError; it still gets a socket to stay in step
+            socket.send_fds(channel, [b"s"], [s.fileno()])
+        finally:
+            s.close()
+        if bound is not None:
+            with contextlib.suppress(Exception):
+                run.forward_tcp(bound)  # the candidate's own clients reach it too
+        return bound
+
+    return bind
 
 
 def _current_run() -> Any:
@@ -400,7 +459,7 @@ def _forward_listening_ports() -> Any:
             with contextlib.suppress(Exception):
                 run.forward_tcp(self.getsockname()[1])
 
-    socket.socket.bind = bind  # type: ignore[method-assign]
+    socket.socket.bind = bind  # type: ignore[method-assign,assignment]
     socket.socket.listen = listen  # type: ignore[method-assign,assignment]
 
     def undo() -> None:
