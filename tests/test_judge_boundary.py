@@ -410,6 +410,29 @@ def test_lent_sqlite_connection_works_on_the_thread_that_made_it(cand) -> None:
     conn.close()
 
 
+def test_a_lent_cursor_is_read_in_batches_and_a_generator_one_item_at_a_time(
+    host: HostConnection, cand
+) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+    before = host.ep.served
+    rows = cand.query(conn, "SELECT x FROM t ORDER BY x")
+    assert rows == [(i,) for i in range(2000)]
+    assert host.ep.served - before <= 12  # execute, iter, 8 batches of rows, the end
+    pulled: list[int] = []
+
+    def numbers():
+        for i in range(5):
+            pulled.append(i)
+            yield i
+
+    gen = numbers()
+    assert cand.call(next, gen) == 0 and pulled == [0]  # nothing read ahead of the candidate
+    assert cand.echo(list(range(3))) == [0, 1, 2]
+    conn.close()
+
+
 def test_candidate_threads_get_bounded_mirror_threads(cand) -> None:
     seen: set[int] = set()
     lock = threading.Lock()

@@ -31,7 +31,14 @@ from typing import Any
 
 import pytest
 
-from tui_assess.judge.proxy import HostConnection, HostDied, WorkspaceFinder, guard_sqlite
+from tui_assess.judge.proxy import (
+    HostConnection,
+    HostDied,
+    ModuleProxy,
+    Placeholder,
+    WorkspaceFinder,
+    guard_sqlite,
+)
 
 MAX_MESSAGE = {"visible": 4000, "hidden": 300}
 """Longest message kept per test, by suite."""
@@ -119,6 +126,7 @@ class JudgePlugin:
         self.finder: WorkspaceFinder | None = None
         self.hosted: dict[str, HostConnection] = {}
         self.collect_errors: list[dict[str, str]] = []
+        self.import_errors: dict[str, None] = {}
         self._phases: dict[str, dict[str, Any]] = {}
         self._not_run: dict[str, str] = {}
         self._undo: list[Any] = []
@@ -241,6 +249,11 @@ class JudgePlugin:
             reason = f"Not run: {conn.why_gone()}."
             self._not_run[item.nodeid] = reason
             raise HostDied(reason)
+        broken = _broken_import(item)
+        if broken is not None:
+            self._not_run[item.nodeid] = str(broken)
+            self.import_errors.setdefault(str(broken).splitlines()[0], None)
+            raise broken.with_traceback(None)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Any:
@@ -295,6 +308,7 @@ class JudgePlugin:
                 "event": "finished",
                 "exitstatus": int(exitstatus),
                 "host": self.conn.why_gone() if host_gone and self.conn else "",
+                "import_errors": list(self.import_errors),
             }
         )
 
@@ -361,6 +375,17 @@ def withhold_quotes(text: str, lines: frozenset[str]) -> str:
             line = "[a line quoting the hidden tests was withheld]\n"
         out.append(line)
     return "".join(out)
+
+
+def _broken_import(item: pytest.Item) -> BaseException | None:
+    """The import error of a candidate module the test's module imported, if any."""
+    module = getattr(item, "module", None)
+    for value in list(getattr(module, "__dict__", {}).values()):
+        if isinstance(value, ModuleProxy) and value._tui_error is not None:
+            return value._tui_error
+        if isinstance(value, Placeholder):
+            return value._error
+    return None
 
 
 def _text_files(folder: Path) -> list[Path]:

@@ -236,6 +236,8 @@ class ModuleProxy(types.ModuleType):
 
     _tui_conn: HostConnection
     _tui_handle: Handle | None
+    _tui_error: BaseException | None = None
+    """Why importing it in the host failed, if it did."""
 
     def __init__(self, name: str, conn: HostConnection, origin: str | None) -> None:
         super().__init__(name)
@@ -513,6 +515,8 @@ class HostConnection:
             return _call(obj, args[1], args[2])
         if len(args) == 1 and op in _UNARY:
             return _UNARY[op](obj)
+        if op == "nextn" and len(args) == 2 and type(args[1]) is int:
+            return _next_items(obj, args[1])
         if op == "getitem" and len(args) == 2:
             return obj[args[1]]
         if op == "contains" and len(args) == 2:
@@ -531,6 +535,17 @@ def _call(fn: Any, args: Any, kwargs: dict[str, Any]) -> Any:
     if type(args) is not list or not all(type(k) is str for k in kwargs):
         raise TypeError("bad call arguments")
     return fn(*args, **kwargs)
+
+
+def _next_items(obj: Any, most: int) -> list[Any]:
+    """The next items of a lent iterator: up to `most` rows of an SQLite cursor (reading a
+    result set ahead changes nothing), else one item; [] at the end."""
+    if isinstance(obj, sqlite3.Cursor):
+        return obj.fetchmany(max(1, min(most, 1024)))
+    try:
+        return [next(obj)]
+    except StopIteration:
+        return []
 
 
 def _repr(obj: Any) -> str:
@@ -590,7 +605,13 @@ class WorkspaceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return self.conn.module(spec.name, spec.origin)
 
     def exec_module(self, module: Any) -> None:
-        return None  # nothing runs in the judge: the host imports on first use
+        # Nothing runs in the judge: the host imports the module now. If it cannot, the test
+        # module that imported it still loads (so every test is known) and the failure is
+        # kept, for each test that uses the module to fail with it.
+        try:
+            module._tui_module()
+        except (ImportError, HostDied) as exc:
+            object.__setattr__(module, "_tui_error", exc)
 
 
 def _authorize(action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:

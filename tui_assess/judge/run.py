@@ -375,7 +375,10 @@ def _result(
         reason = f"{len(missing)} test(s) never reported a result: {missing_reason}"
     elif any(t.status in ("fail", "error") for t in tests):
         status = "fail"
-        if finished.get("host"):
+        if finished.get("import_errors"):
+            first = str(finished["import_errors"][0])
+            reason = f"The candidate's code could not be imported ({first}); tests using it failed."
+        elif finished.get("host"):
             reason = f"The candidate's process ended during the run: {finished['host']}."
     elif exitstatus not in (0,) or returncode not in (0,):
         status = "error"
