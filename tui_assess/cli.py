@@ -361,14 +361,12 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
     Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
     tampered; 2 when a file is not a session or its challenge cannot be found.
     """
-    from tui_assess.report.grade import grade_sessions, parse_shard, worker_probe
+    from tui_assess.report.grade import describe_probe, grade_sessions, parse_shard, worker_probe
     from tui_assess.report.results import default_path
 
     slice_ = parse_shard(shard) if shard else None
     if dask_address is None:
-        probe = worker_probe()
-        note = f" ({probe['note']})" if probe.get("note") else ""
-        click.echo(f"sandbox here: {probe['sandbox']}{note}; {jobs} worker process"
+        click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
                    f"{'es' if jobs > 1 else ''}", err=True)
 
     def progress(row: Any) -> None:
@@ -389,8 +387,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
         emit_json(run.to_json())
     else:
         for name, w in run.workers.items():
-            note = f" ({w['note']})" if w.get("note") else ""
-            click.echo(f"worker {name}: sandbox {w.get('sandbox')}{note}", err=True)
+            click.echo(f"worker {name}: {describe_probe(w)}", err=True)
         counts: dict[str, int] = {}
         for row in run.rows:
             counts[row.status] = counts.get(row.status, 0) + 1
