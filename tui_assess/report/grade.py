@@ -418,6 +418,19 @@ def _execute_dask(tasks: list[GradeTask], address: str,
         client.close()
 
 
+def expand_sessions(paths: Iterable[Path]) -> list[Path]:
+    """Session files as given, a folder standing for every ``*.tasession`` under it."""
+    from tui_assess.session.store import SUFFIX
+
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        out += sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p]
+    if not out:
+        raise UserError(f"no session files (*{SUFFIX}) in {', '.join(map(str, paths))}.")
+    return out
+
+
 def grade_sessions(
     sessions: list[Path],
     *,
