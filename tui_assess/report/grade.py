@@ -425,7 +425,11 @@ def expand_sessions(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        out += sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p]
+        try:
+            folder = p.is_dir()
+        except OSError:  # not even its type can be read: grading reports it, one row
+            folder = False
+        out += sorted(p.rglob(f"*{SUFFIX}")) if folder else [p]
     if not out:
         raise UserError(f"no session files (*{SUFFIX}) in {', '.join(map(str, paths))}.")
     return out
