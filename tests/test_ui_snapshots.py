@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.ui_support import ScriptedChecker, all_fixtures, fixture, wait_for_workers
+from fixtures.ui_support import make_app, wait_for_workers
 
-from tui_assess.ui.app import AssessApp
-from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.widgets import countdown
 from tui_assess.ui.widgets.code_editor import CodeEditor
 
@@ -24,17 +22,6 @@ SIZE = (100, 32)
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(countdown, "clock", lambda: 1000.0)
-
-
-def make_app(tmp_path: Path, start: str | None = "fix-sum") -> AssessApp:
-    return AssessApp(
-        challenges=all_fixtures(),
-        start=fixture(start) if start else None,
-        checker=ScriptedChecker(),
-        progress=ProgressStore(tmp_path / "progress.sqlite"),
-        workspaces_root=tmp_path / "ws",
-        keymap_path=tmp_path / "keymap.toml",
-    )
 
 
 async def settle(pilot: Any) -> None:
