@@ -7,13 +7,12 @@ import io
 import json
 import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_session_support import START_FILES, new_recorder, sample_session
+from test_session_support import START_FILES, new_recorder, sample_session, timed_recorder
 
 from tui_assess.session import Timeline, verify
 from tui_assess.session.export import export_asciicast, export_jsonl
@@ -67,9 +66,9 @@ def test_seek_starts_from_the_nearest_keyframe(tmp_path: Path, monkeypatch: Any)
         replayed: list[int] = []
         original = tl._apply
 
-        def counting(state: dict[str, str], kind: str, p: dict[str, Any]) -> None:
+        def counting(state: dict[str, str], kind: str, p: dict[str, Any], *seq: int) -> None:
             replayed.append(1)
-            original(state, kind, p)
+            original(state, kind, p, *seq)
 
         monkeypatch.setattr(tl, "_apply", counting)
         state = tl.state_at(seq=tl.last_event.seq - 1)  # type: ignore[union-attr]
@@ -86,18 +85,9 @@ def test_events_between_by_seq_and_seconds(tmp_path: Path) -> None:
         assert len(everything) == tl.event_count
 
 
-def _timed_recorder(path: Path) -> tuple[Any, list[float]]:
-    """A recorder whose clock the test sets (t, wall)."""
-    rec = new_recorder(path)
-    assert rec.flush()
-    clock = [0.0, time.time()]
-    rec._now = lambda: (clock[0], clock[1])  # type: ignore[method-assign]
-    return rec, clock
-
-
 def test_integrity_signals(tmp_path: Path) -> None:
     path = tmp_path / "s.tasession"
-    rec, clock = _timed_recorder(path)
+    rec, clock = timed_recorder(path)
     wall0 = clock[1]
     clock[:] = [10.0, wall0 + 10.0]
     rec.paste("report.py", "p" * 500)
@@ -188,7 +178,7 @@ def _play(outputs: list[str], height: int) -> list[str]:
 
 def test_asciicast_partial_redraws_add_up_to_the_full_screen(tmp_path: Path) -> None:
     path = tmp_path / "s.tasession"
-    rec, clock = _timed_recorder(path)
+    rec, clock = timed_recorder(path)
     source = "".join(f"line {i}: {'x' * (i % 7)}\n" for i in range(60))
     text = START_FILES["report.py"]
     for n, ch in enumerate(source):

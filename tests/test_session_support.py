@@ -21,6 +21,16 @@ def new_recorder(path: Path, **options: Any) -> SessionRecorder:
     )
 
 
+def timed_recorder(path: Path, **options: Any) -> tuple[SessionRecorder, list[float]]:
+    """A recorder whose clock the test sets: ``clock[0]`` is t (seconds since the start),
+    ``clock[1]`` the wall clock (Unix seconds)."""
+    rec = new_recorder(path, **options)
+    assert rec.flush()
+    clock = [0.0, time.time()]
+    rec._now = lambda: (clock[0], clock[1])  # type: ignore[method-assign]
+    return rec, clock
+
+
 def sample_session(path: Path, **options: Any) -> str:
     """A small but complete session; returns the final link."""
     rec = new_recorder(path, **options)

@@ -6,25 +6,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# Limits moved to the sandbox; re-exported here until runner/ is retired into judge/ + sandbox/.
+from tui_assess.sandbox.limits import Limits
+
 RunStatus = Literal["pass", "fail", "error", "timeout", "limit", "cancelled"]
 TestStatus = Literal["pass", "fail", "error", "skip"]
 LimitHit = Literal["time", "memory", "processes", "output"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-run limits. Every figure applies to the whole run (pytest and all it starts)."""
-
-    timeout_seconds: float = 60.0
-    """Wall-clock time for the whole run, collection included."""
-    memory_mb: int = 1024
-    """Resident memory summed over the run's process tree; also each process's data limit."""
-    processes: int = 64
-    """Processes and threads alive at once in the run, pytest included (the kernel counts both)."""
-    output_kb: int = 1024
-    """Captured stdout+stderr; past it the rest is discarded and the run is stopped."""
-    cpu_seconds: float | None = None
-    """CPU time per process (RLIMIT_CPU); defaults to the wall-clock timeout."""
 
 
 @dataclass

@@ -132,10 +132,11 @@ class _Screen:
                        if line != old)
 
     def apply(self, ev: Event, blob_text: Any) -> bool:
-        """Update from one event; True when the text view changed."""
+        """Update from one event; True when the text view changed. ``blob_text(digest, seq)``
+        reads a blob (bounded; damage names the event)."""
         p = ev.payload
         if ev.kind == "keyframe":
-            self.state = {f: blob_text(h) for f, h in p.get("files", {}).items()}
+            self.state = {f: blob_text(h, ev.seq) for f, h in p.get("files", {}).items()}
             if self.path is None and self.state:
                 self.path = sorted(self.state)[0]
             return True
@@ -153,7 +154,7 @@ class _Screen:
             if p.get("deleted"):
                 self.state.pop(p["path"], None)
             else:
-                self.state[p["path"]] = blob_text(p["blob"])
+                self.state[p["path"]] = blob_text(p["blob"], ev.seq)
             return p.get("path") == self.path
         return False
 

@@ -11,6 +11,7 @@ import json
 import math
 import sqlite3
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,89 @@ def compress(data: bytes) -> bytes:
     return zlib.compress(data, 6)
 
 
-def decompress(data: bytes) -> bytes:
-    return zlib.decompress(data)
+#: The most a reader inflates one blob to when the blob records no usable size, and the most
+#: replay holds in memory for one file. Far above any workspace file a session records; far
+#: below what a zlib bomb (about 1000:1) can claim.
+MAX_BLOB_BYTES = 64 * 2**20
+_INFLATE_CHUNK = 2**20
+
+
+class BlobError(ValueError):
+    """A blob that does not inflate to exactly its recorded content; the text says why."""
+
+
+def _inflate_limit(size: object, cap: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        return cap  # no usable size recorded: the sane cap bounds it
+    return size
+
+
+def _inflate_chunks(data: object, size: object, cap: int) -> Iterator[bytes]:
+    """Inflate ``data`` in chunks; BlobError as soon as it exceeds its recorded ``size`` (or
+    ``cap`` when no usable size is recorded).
+
+    Never holds more than one chunk beyond what the caller keeps, whatever the data claims.
+    """
+    limit = _inflate_limit(size, cap)
+    what = (f"its recorded size of {limit} bytes" if limit == size
+            else f"{cap} bytes (no usable size is recorded)")
+    if not isinstance(data, bytes):
+        raise BlobError("is not compressed data")
+    inflater = zlib.decompressobj()
+    produced = 0
+    pending = data
+    try:
+        while not inflater.eof:
+            room = limit + 1 - produced
+            chunk = inflater.decompress(pending, min(room, _INFLATE_CHUNK))
+            produced += len(chunk)
+            if produced > limit:
+                raise BlobError(f"inflates beyond {what}")
+            pending = inflater.unconsumed_tail
+            if not chunk:
+                break  # no progress: the stream ends early
+            yield chunk
+        if not inflater.eof:
+            raise BlobError("is cut short (its compressed data is incomplete)")
+        if inflater.unused_data:
+            raise BlobError("has data after its compressed content")
+    except zlib.error as exc:
+        raise BlobError(f"is not valid compressed data ({exc})") from None
+
+
+def inflate(data: object, size: object, cap: int = MAX_BLOB_BYTES) -> bytes:
+    """A blob's content, bounded: never more than its recorded ``size`` (nor than ``cap``).
+
+    BlobError when it inflates beyond that, to less, or is not zlib data -- a zlib bomb costs
+    at most ``min(size, cap)`` bytes of memory, never what it would inflate to.
+    """
+    if _inflate_limit(size, cap) > cap:
+        raise BlobError(f"records {size} bytes, more than replay reads ({cap} bytes)")
+    out = b"".join(_inflate_chunks(data, size, cap))
+    if isinstance(size, int) and not isinstance(size, bool) and len(out) != size:
+        raise BlobError(f"inflates to {len(out)} bytes, not its recorded {size}")
+    return out
+
+
+def check_blob(digest: str, data: object, size: object, cap: int = MAX_BLOB_BYTES) -> str | None:
+    """What is wrong with one stored blob (plain words), or None when it is intact.
+
+    Streams: hashes chunk by chunk, so checking a blob never holds its content in memory; the
+    recorded size (or ``cap`` when none is recorded) bounds how much is inflated.
+    """
+    h = hashlib.sha256()
+    got = 0
+    try:
+        for chunk in _inflate_chunks(data, size, cap):
+            h.update(chunk)
+            got += len(chunk)
+    except BlobError as exc:
+        return str(exc)
+    if isinstance(size, bool) or not isinstance(size, int) or got != size:
+        return f"inflates to {got} bytes, not its recorded size {size!r}"
+    if h.hexdigest() != digest:
+        return "does not match its hash"
+    return None
 
 
 def sidecar_path(path: Path) -> Path:
@@ -244,9 +326,14 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM meta").fetchall())
 
 
-def row_to_event(row: tuple[Any, ...]) -> Event:
-    seq, t, wall, kind, payload, link = row
+def row_payload(payload: str) -> dict[str, Any]:
+    """A stored payload as a dict; ValueError when it is not a JSON object."""
     data = json.loads(payload)
     if not isinstance(data, dict):
         raise ValueError("payload is not a JSON object")
-    return Event(int(seq), float(t), float(wall), str(kind), data, str(link))
+    return data
+
+
+def row_to_event(row: tuple[Any, ...]) -> Event:
+    seq, t, wall, kind, payload, link = row
+    return Event(int(seq), float(t), float(wall), str(kind), row_payload(payload), str(link))

@@ -8,6 +8,7 @@ replays only the edits and external changes after it, never the whole session.
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import hashlib
 import json
@@ -21,7 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess.errors import UserError
+from tui_assess.session import activity as activity_
 from tui_assess.session import store
+from tui_assess.session.origins import (
+    TEXT_KINDS,
+    FileLines,
+    Origin,
+    OriginIndex,
+    OriginTracker,
+    build_index,
+    clock,
+)
+from tui_assess.session.search import SearchHit
+from tui_assess.session.search import search as search_rows
 from tui_assess.session.store import Event
 
 #: Thresholds for integrity signals (the reviewer sees them; they are not verdicts).
@@ -51,7 +64,8 @@ def _damaged(path: Path, exc: BaseException) -> UserError:
 
 
 _READ_ERRORS = (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError, zlib.error,
-                UnicodeError, OverflowError, OSError)
+                UnicodeError, OverflowError, OSError, IndexError)
+_TEXT_KINDS_SQL = ", ".join(f"'{k}'" for k in TEXT_KINDS)
 
 
 def _guarded(method: Any) -> Any:
@@ -82,8 +96,12 @@ class Timeline:
         self._seqs: list[int] = []
         self._ts: list[float] = []
         self._keyframes: list[int] = []
+        self._kind_list: list[str] = []
         self._kinds: Counter[str] = Counter()
         self._blob_cache: dict[str, str] = {}
+        self._origin_index: OriginIndex | None = None
+        self._lines_cache: dict[str, tuple[int, FileLines]] = {}
+        self._categories: list[str | None] | None = None
         self.session_start: dict[str, Any] | None = None
         """The session_start payload (challenge, mode, candidate, deadline, machine)."""
         self.first_event: Event | None = None
@@ -112,6 +130,7 @@ class Timeline:
         ):
             self._seqs.append(int(seq))
             self._ts.append(float(t))
+            self._kind_list.append(str(kind))
             self._kinds[str(kind)] += 1
             if kind == "keyframe":
                 self._keyframes.append(int(seq))
@@ -121,6 +140,15 @@ class Timeline:
         self.last_event = self.event(self._seqs[-1])
         if self.first_event.kind == "session_start":
             self.session_start = self.first_event.payload
+
+    def clone(self) -> Timeline:
+        """The same session on a connection of its own, for another thread (SQLite connections
+        stay in the thread that opened them). Shares the in-memory index: no second pass."""
+        tl = Timeline(self.path, store.open_readonly(self.path))
+        for name in ("_seqs", "_ts", "_keyframes", "_kind_list", "_kinds", "session_start",
+                     "first_event", "last_event", "_origin_index", "_categories"):
+            setattr(tl, name, getattr(self, name))
+        return tl
 
     def close(self) -> None:
         self._conn.close()
@@ -140,6 +168,29 @@ class Timeline:
     @property
     def duration(self) -> float:
         return self._ts[-1] - self._ts[0]
+
+    @property
+    def seqs(self) -> list[int]:
+        """Every event's sequence number, in order (read-only)."""
+        return self._seqs
+
+    @property
+    def times(self) -> list[float]:
+        """Every event's time in seconds since the start, parallel to ``seqs`` (read-only)."""
+        return self._ts
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every event's kind, parallel to ``seqs`` (read-only)."""
+        return self._kind_list
+
+    def index_of(self, seq: int) -> int:
+        """Position of the last event at or before ``seq`` in ``seqs`` (0 before the first)."""
+        return max(bisect.bisect_right(self._seqs, seq) - 1, 0)
+
+    def kind_of(self, seq: int) -> str:
+        i = self.index_of(seq)
+        return self._kind_list[i] if self._seqs[i] == seq else "?"
 
     def kind_counts(self) -> dict[str, int]:
         return dict(self._kinds)
@@ -161,16 +212,30 @@ class Timeline:
         return {r[0] for r in self._conn.execute("SELECT sha256 FROM blobs")}
 
     @_guarded
-    def blob_text(self, digest: str) -> str:
-        """A blob's content as text (cached); UserError when missing or damaged."""
+    def blob_text(self, digest: str, seq: int | None = None) -> str:
+        """A blob's content as text (cached); UserError when missing or damaged, naming event
+        ``seq`` (the one that refers to it) when given.
+
+        Bounded: a blob never inflates beyond its recorded size (nor store.MAX_BLOB_BYTES), so
+        a zlib bomb in a session file is reported as damage, not allocated.
+        """
         if digest in self._blob_cache:
             return self._blob_cache[digest]
-        row = self._conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (digest,)).fetchone()
+        row = self._conn.execute(
+            "SELECT data, size FROM blobs WHERE sha256 = ?", (str(digest),)
+        ).fetchone()
+        where = "" if seq is None else f"event {seq} ({self.kind_of(seq)}) refers to "
         if row is None:
-            raise UserError(f"{self.path} is damaged: blob {digest[:12]} is missing.")
-        data = store.decompress(row[0])
+            raise UserError(f"{self.path} is damaged: {where}blob {str(digest)[:12]}, which is "
+                            "missing.")
+        try:
+            data = store.inflate(row[0], row[1])
+        except store.BlobError as exc:
+            raise UserError(f"{self.path} is damaged: {where}blob {digest[:12]}, which "
+                            f"{exc}.") from None
         if hashlib.sha256(data).hexdigest() != digest:
-            raise UserError(f"{self.path} is damaged: blob {digest[:12]} does not match its hash.")
+            raise UserError(f"{self.path} is damaged: {where}blob {digest[:12]}, which does not "
+                            "match its hash.")
         text = store.decode_text(data)
         if len(self._blob_cache) > 256:
             self._blob_cache.clear()
@@ -226,16 +291,17 @@ class Timeline:
         if i:
             start = self._keyframes[i - 1]
             files = self.event(start).payload.get("files", {})
-            state = {p: self.blob_text(h) for p, h in files.items()}
-        for _s, kind, payload in self._conn.execute(
+            state = {p: self.blob_text(h, start) for p, h in files.items()}
+        for s, kind, payload in self._conn.execute(
             "SELECT seq, kind, payload FROM events WHERE seq > ? AND seq <= ? "
             "AND kind IN ('edit', 'external_change') ORDER BY seq",
             (start, seq),
         ):
-            self._apply(state, kind, json.loads(payload))
+            self._apply(state, kind, json.loads(payload), s)
         return state
 
-    def _apply(self, state: dict[str, str], kind: str, p: dict[str, Any]) -> None:
+    def _apply(self, state: dict[str, str], kind: str, p: dict[str, Any],
+               seq: int | None = None) -> None:
         path = p["path"]
         if kind == "edit":
             state[path] = store.apply_edit(state.get(path, ""), int(p["offset"]), int(p["deleted"]),
@@ -243,7 +309,136 @@ class Timeline:
         elif p.get("deleted"):
             state.pop(path, None)
         else:
-            state[path] = self.blob_text(p["blob"])
+            state[path] = self.blob_text(p["blob"], seq)
+
+    # ------------------------------------------------------------------ line origins
+
+    @property
+    def origins_ready(self) -> bool:
+        """True once the origin index exists (``origins`` then costs one checkpoint's replay)."""
+        return self._origin_index is not None
+
+    @_guarded
+    def origin_index(self) -> OriginIndex:
+        """The origin index, built on first use by one pass over the session (a worker thread
+        can build it on a ``clone()`` and hand it over with ``use_origin_index``)."""
+        if self._origin_index is None:
+            rows = self._conn.execute(
+                f"SELECT seq, t_mono, kind, payload FROM events WHERE kind IN ({_TEXT_KINDS_SQL}) "
+                "ORDER BY seq"
+            )
+            self._origin_index = build_index(rows, self.blob_text)
+        return self._origin_index
+
+    def use_origin_index(self, index: OriginIndex) -> None:
+        self._origin_index = index
+        self._lines_cache.clear()
+
+    @_guarded
+    def lines_at(self, path: str, seq: int | None = None) -> FileLines | None:
+        """``path``'s text, lines and each line's origin seq just after event ``seq`` (default:
+        the end); None when the file does not exist then. Do not modify the result.
+
+        Replays from the index's checkpoint at or before ``seq`` (or from the previous answer
+        for the same file when that is closer), touching only that file.
+        """
+        index = self.origin_index()
+        if seq is None:
+            seq = self._seqs[-1]
+        checkpoint = index.checkpoint_before(seq)
+        start, files = checkpoint.seq, checkpoint.files
+        cached = self._lines_cache.get(path)
+        if cached is not None and start <= cached[0] <= seq:
+            if cached[0] == seq:
+                return cached[1]
+            start, files = cached[0], {path: cached[1]}
+        fl = files.get(path)
+        tracker = OriginTracker(self.blob_text, index, {path: fl.copy()} if fl else {})
+        for s, t, kind, payload in self._conn.execute(
+            f"SELECT seq, t_mono, kind, payload FROM events WHERE seq > ? AND seq <= ? "
+            f"AND kind IN ({_TEXT_KINDS_SQL}) ORDER BY seq",
+            (start, seq),
+        ):
+            tracker.apply(s, t, kind, store.row_payload(payload), only=path)
+        result = tracker.files.get(path)
+        if result is not None:
+            self._lines_cache[path] = (seq, result)
+        return result
+
+    def origins(self, path: str, seq: int | None = None) -> list[Origin]:
+        """Each line's origin in ``path`` just after event ``seq`` (default: the end): how
+        the line got its present text. Empty when the file does not exist then. The rule and
+        the kinds are in ``tui_assess.session.origins``."""
+        fl = self.lines_at(path, seq)
+        if fl is None:
+            return []
+        known = self.origin_index().origin_of
+        return [known[s] for s in fl.origins]
+
+    # ------------------------------------------------------------------ activity, search, diff
+
+    @_guarded
+    def categories(self) -> list[str | None]:
+        """Every event's activity category (``tui_assess.session.activity``), parallel to
+        ``seqs``; None for bookkeeping (resource samples, resizes, keyframes)."""
+        if self._categories is None:
+            status: dict[int, str] = {}
+            reason: dict[int, str] = {}
+            for seq, kind, payload in self._conn.execute(
+                "SELECT seq, kind, payload FROM events WHERE kind IN ('run_end', 'keyframe')"
+            ):
+                p = store.row_payload(payload)
+                if kind == "run_end":
+                    status[seq] = str(p.get("status"))
+                else:
+                    reason[seq] = str(p.get("reason"))
+            self._categories = [
+                activity_.category(kind, status.get(seq), reason.get(seq))
+                for seq, kind in zip(self._seqs, self._kind_list, strict=True)
+            ]
+        return self._categories
+
+    def activity(self, bucket_s: float) -> list[activity_.Bucket]:
+        """The timeline bar's data: the session in slices of ``bucket_s`` seconds, each with
+        its events counted by category and its most notable category (runs by result,
+        pastes, changes outside the app, focus losses, terminal commands, typing, idle,
+        resumes)."""
+        return activity_.buckets(self._ts, self.categories(), bucket_s,
+                                 activity_.away_spans(self._ts, self._kind_list))
+
+    def steps(self) -> list[int]:
+        """The events a reviewer steps through (everything but bookkeeping), in order."""
+        return [s for s, c in zip(self._seqs, self.categories(), strict=True) if c is not None]
+
+    @_guarded
+    def search(self, text: str) -> list[SearchHit]:
+        """Where ``text`` appears: in the code over time (each event that added it to a file
+        or removed it) and in the events' own text (notes, test names and messages, terminal
+        commands). Smart case: all-lowercase ``text`` matches any case. In seq order."""
+        rows = self._conn.execute(
+            "SELECT seq, t_mono, kind, payload FROM events "
+            "WHERE kind NOT IN ('resource_sample', 'resize') ORDER BY seq"
+        )
+        return search_rows(rows, text, self.blob_text)
+
+    @_guarded
+    def diff(self, a: int, b: int, context: int = 3) -> str:
+        """A unified diff of every file from just after event ``a`` to just after event ``b``
+        (empty when nothing differs)."""
+        before, after = self.state_at(seq=a), self.state_at(seq=b)
+        ta, tb = self._ts[self.index_of(a)], self._ts[self.index_of(b)]
+        out: list[str] = []
+        for path in sorted(set(before) | set(after)):
+            old, new = before.get(path), after.get(path)
+            if old == new:
+                continue
+            out.extend(difflib.unified_diff(
+                [] if old is None else old.split("\n"), [] if new is None else new.split("\n"),
+                f"{path} @ event {a} ({clock(ta)})" if old is not None else "/dev/null",
+                f"{path} @ event {b} ({clock(tb)})" if new is not None else "/dev/null",
+                n=context, lineterm="",
+            ))
+        return "\n".join(out)
 
     # ------------------------------------------------------------------ derived views
 
@@ -318,9 +513,9 @@ class Timeline:
                                   f"The session was resumed after a gap of "
                                   f"{float(p.get('gap', 0)):.0f} s."))
             if ev.kind == "keyframe":
-                state = {f: self.blob_text(h) for f, h in p.get("files", {}).items()}
+                state = {f: self.blob_text(h, ev.seq) for f, h in p.get("files", {}).items()}
             elif ev.kind in ("edit", "external_change"):
-                self._apply(state, ev.kind, p)
+                self._apply(state, ev.kind, p, ev.seq)
             elif ev.kind == "save" and "sha256" in p and p.get("path") in state:
                 text = store.encode_text(state[p["path"]])
                 if hashlib.sha256(text).hexdigest() != p["sha256"]:

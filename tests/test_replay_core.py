@@ -1,0 +1,366 @@
+"""The replay's headless core: line origins (against a plain reference implementation),
+activity buckets, search, diff, go-to parsing. Sessions are recorded by the real recorder."""
+
+from __future__ import annotations
+
+import difflib
+import random
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_session_support import START_FILES, new_recorder, timed_recorder
+
+from tui_assess.session import SessionRecorder, Timeline, origins, verify
+from tui_assess.session.activity import parse_moment
+from tui_assess.session.store import Event, apply_edit
+
+# ----------------------------------------------------------------- the reference implementation
+
+
+def _ends(a: list[str], b: list[str]) -> tuple[int, int]:
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < min(len(a), len(b)) - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
+        s += 1
+    return p, s
+
+
+def _relabel(old_text: str, new_text: str, old: list[Any], label: Any, whole: bool) -> list[Any]:
+    """The documented rule, computed the slow way on whole files."""
+    a, b = old_text.split("\n"), new_text.split("\n")
+    p, s = _ends(a, b)
+    middle = [label] * (len(b) - p - s)
+    if not whole and len(a) - p - s > 0:
+        sm = difflib.SequenceMatcher(None, a[p:len(a) - s], b[p:len(b) - s], autojunk=False)
+        for tag, i1, i2, j1, _j2 in sm.get_opcodes():
+            if tag == "equal":
+                middle[j1:j1 + i2 - i1] = old[p + i1:p + i2]
+    return old[:p] + middle + old[len(old) - s:]
+
+
+def reference(events: list[Event], blob: Any) -> dict[int, dict[str, list[Any]]]:
+    """Every file's line origins, as (kind, seq[, paste length]), after every event: replayed
+    from the first event with whole-text operations only."""
+    texts: dict[str, str] = {}
+    labels: dict[str, list[Any]] = {}
+    pasted: dict[str, Event] = {}
+    started = False
+    out: dict[int, dict[str, list[Any]]] = {}
+    for ev in events:
+        p = ev.payload
+        if ev.kind == "paste":
+            pasted[p["path"]] = ev
+        elif ev.kind == "edit":
+            started = True
+            path = p["path"]
+            label: Any = ("typed", ev.seq)
+            if p["text"] and path in pasted:
+                label = ("paste", ev.seq, pasted.pop(path).payload["length"])
+            if path not in texts:
+                texts[path], labels[path] = "", [label]
+            new = apply_edit(texts[path], p["offset"], p["deleted"], p["text"])
+            labels[path] = _relabel(texts[path], new, labels[path], label, whole=True)
+            texts[path] = new
+        elif ev.kind == "external_change":
+            started = True
+            path = p["path"]
+            if p.get("deleted"):
+                texts.pop(path, None)
+                labels.pop(path, None)
+            else:
+                new = blob(p["blob"])
+                label = ("external", ev.seq)
+                labels[path] = (_relabel(texts[path], new, labels[path], label, whole=False)
+                                if path in texts else [label] * len(new.split("\n")))
+                texts[path] = new
+        elif ev.kind == "keyframe":
+            kind = {"resume": "resume", "reset": "reset"}.get(p["reason"], "outside")
+            label = ("start" if not started else kind, ev.seq)
+            for path in list(texts):
+                if path not in p["files"]:
+                    del texts[path], labels[path]
+            for path, digest in p["files"].items():
+                new = blob(digest)
+                if not started or path not in texts:
+                    labels[path] = [label] * len(new.split("\n"))
+                elif new != texts[path]:
+                    labels[path] = _relabel(texts[path], new, labels[path], label, whole=False)
+                texts[path] = new
+            started = True
+        out[ev.seq] = {path: list(v) for path, v in labels.items()}
+    return out
+
+
+def as_labels(found: list[origins.Origin]) -> list[Any]:
+    return [(o.kind, o.seq, o.paste_length) if o.kind == "paste" else (o.kind, o.seq)
+            for o in found]
+
+
+# ----------------------------------------------------------------- the property test
+
+lines_text = st.text(alphabet=st.sampled_from(["a", "b", "\n", "\n", " ", "é"]), max_size=12)
+places = st.tuples(st.floats(0, 1), st.floats(0, 1))
+ops = st.one_of(
+    st.tuples(st.just("edit"), st.sampled_from(["report.py", "notes.md", "new.py"]),
+              places, st.integers(0, 8), lines_text),
+    st.tuples(st.just("paste"), st.sampled_from(["report.py", "notes.md"]),
+              places, st.integers(0, 8), lines_text.filter(bool)),
+    st.tuples(st.just("external"), st.sampled_from(["report.py", "notes.md", "new.py"]),
+              places, st.integers(0, 3), lines_text),
+    st.tuples(st.just("keyframe"), st.sampled_from(["run", "reset", "periodic"]),
+              places, st.integers(0, 3), lines_text),
+)
+
+
+def _two_changes(text: str, where: tuple[float, float], insert: str, n: int) -> str:
+    """Insert a line at one place and change (n odd) or drop (n even) a line at another: two
+    separate changes, so the unchanged lines between them must keep their origins."""
+    lines = text.split("\n")
+    lines.insert(int(where[0] * len(lines)), insert)
+    i = int(where[1] * (len(lines) - 1))
+    if n % 2:
+        lines[i] = lines[i] + "~"
+    elif len(lines) > 1:
+        del lines[i]
+    return "\n".join(lines)
+
+
+def _apply_op(rec: SessionRecorder, model: dict[str, str], op: tuple[Any, ...]) -> None:
+    what, name, where, n, text = op
+    if what in ("edit", "paste"):
+        old = model.get(name, "")
+        offset = int(where[0] * len(old))
+        deleted = min(n, len(old) - offset)
+        if what == "paste":
+            rec.paste(name, text)
+        rec.edit(name, offset, deleted, text)
+        model[name] = old[:offset] + text + old[offset + deleted:]
+    elif what == "external":
+        if n == 0 and name in model:
+            rec.external_change(name, None)
+            del model[name]
+            return
+        model[name] = _two_changes(model.get(name, ""), where, text, n)
+        rec.external_change(name, model[name])
+    else:  # a keyframe whose files differ from the replayed ones (or not, n == 0)
+        files = dict(model)
+        if files and n:
+            victim = sorted(files)[int(where[0] * len(files)) % len(files)]
+            files[victim] = _two_changes(files[victim], where, text, n)
+        model.clear()
+        model.update(files)
+        rec.keyframe(files, reason=name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=st.lists(ops, max_size=50), every=st.integers(2, 30), seed=st.integers(0, 99))
+def test_origins_agree_with_the_reference_at_every_event(
+    stream: list[tuple[Any, ...]], every: int, seed: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(origins, "CHECKPOINT_EVERY",
+                                                                  every):
+        path = Path(tmp) / "p.tasession"
+        rec = new_recorder(path, keyframe_every_events=every + 3)
+        model = dict(START_FILES)
+        for op in stream:
+            _apply_op(rec, model, op)
+        rec.close()
+        assert verify(path).ok
+        with Timeline.open(path) as tl:
+            events = tl.events()
+            expected = reference(events, tl.blob_text)
+            moments = [(ev.seq, f) for ev in events for f in ("report.py", "notes.md", "new.py")]
+            random.Random(seed).shuffle(moments)  # any order: checkpoints and the cache
+            for seq, name in moments:
+                got = tl.lines_at(name, seq)
+                want = expected[seq].get(name)
+                if want is None:
+                    assert got is None, (seq, name)
+                    continue
+                assert got is not None, (seq, name)
+                assert got.text == tl.state_at(seq=seq)[name]
+                assert got.lines == got.text.split("\n")
+                assert as_labels(tl.origins(name, seq)) == want, (seq, name)
+            assert {n: fl.text for n in model if (fl := tl.lines_at(n)) is not None} == model
+
+
+# ----------------------------------------------------------------- origins in words
+
+
+def test_origins_say_how_each_line_got_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec, clock = timed_recorder(path)
+    text = START_FILES["report.py"]  # "def report():\n    return 1\n"
+    clock[0] = 5.0
+    rec.edit("report.py", len(text) - 2, 1, "42")        # typed: line 2 re-attributed
+    text = "def report():\n    return 42\n"
+    clock[0] = 6.0
+    rec.edit("report.py", 13, 0, "\n")                   # Enter at the end of line 1
+    text = "def report():\n\n    return 42\n"
+    clock[0] = 7.0
+    block = "# from the internet\nimport os"
+    rec.paste("report.py", block)
+    rec.edit("report.py", 0, 0, block + "\n")
+    text = block + "\n" + text
+    clock[0] = 9.0
+    rec.external_change("notes.md", "# notes\nwritten elsewhere\n")
+    rec.close()
+    with Timeline.open(path) as tl:
+        found = tl.origins("report.py")
+        seqs = {e.kind: e.seq for e in tl.events()}
+        kinds = [o.kind for o in found]
+        notes = tl.origins("notes.md")
+    assert kinds == ["paste", "paste", "start", "typed", "typed", "start"]
+    assert found[0].paste_length == len(block) and found[0].paste_seq == seqs["paste"]
+    assert found[0].describe().startswith(f"pasted ({len(block)} characters) at 0:07")
+    assert found[3].t == 6.0 and found[4].t == 5.0  # Enter made line 4; line 5 was typed at 5 s
+    assert [o.kind for o in notes] == ["start", "external", "start"]
+    assert notes[1].describe() == f"changed outside the app at 0:09 (event {seqs['external_change']})"
+
+
+def test_resume_and_reset_are_origins(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.edit("report.py", 0, 0, "# lost in a crash\n")   # never saved: gone at the resume
+    rec.close(end=False)
+    on_disk = {"report.py": "def report():\n    return 7\n", "notes.md": "# notes\n"}
+    rec = SessionRecorder.open_or_resume(path, challenge_id="slow-query",
+                                         challenge_hash="c" * 64, mode="practice",
+                                         files=on_disk)
+    rec.keyframe(START_FILES, reason="reset")
+    rec.close()
+    with Timeline.open(path) as tl:
+        resumed = next(e.seq for e in tl.events() if e.kind == "resumed")
+        after_resume = tl.origins("report.py", resumed + 1)
+        final = tl.origins("report.py")
+    assert [o.kind for o in after_resume] == ["start", "resume", "start"]
+    assert [o.kind for o in final] == ["start", "reset", "start"]
+    assert "restored by a reset" in final[1].describe()
+
+
+def test_origin_index_built_in_a_worker_thread_serves_the_caller(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.edit("report.py", 0, 0, "x = 1\n")
+    rec.close()
+    with Timeline.open(path) as tl:
+        built: list[Any] = []
+
+        def work() -> None:
+            other = tl.clone()  # SQLite connections stay in their thread
+            built.append(other.origin_index())
+            other.close()
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(30)
+        assert not tl.origins_ready and built
+        tl.use_origin_index(built[0])
+        assert tl.origins_ready
+        assert [o.kind for o in tl.origins("report.py")] == ["typed", "start", "start", "start"]
+
+
+# ----------------------------------------------------------------- activity, steps, search, diff
+
+
+def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec, clock = timed_recorder(path)
+    clock[0] = 5.0
+    rec.edit("report.py", 0, 0, "x")
+    clock[0] = 15.0
+    rec.paste("report.py", "pasted")
+    rec.edit("report.py", 0, 0, "pasted")
+    clock[0] = 25.0
+    rec.run_start(1, "visible")
+    rec.run_end(1, "visible", status="fail", tests=[])
+    clock[0] = 35.0
+    rec.focus_lost()
+    clock[0] = 55.0
+    rec.focus_gained()
+    clock[0] = 65.0
+    rec.record("terminal_command", command="ls -la")  # the terminal pane's kind
+    clock[0] = 75.0
+    rec.resource_sample(app_cpu=1.0, app_rss_mb=1.0, sys_cpu=1.0, sys_mem=1.0)
+    clock[0] = 85.0
+    rec.run_start(2, "visible")
+    rec.run_end(2, "visible", status="pass", tests=[])
+    clock[0] = 99.0
+    rec.close()
+    with Timeline.open(path) as tl:
+        bar = tl.activity(10.0)
+        steps = tl.steps()
+        kinds = tl.kinds
+    assert [b.kind for b in bar] == ["typing", "paste", "run_fail", "away", "away", "away",
+                                     "terminal", "idle", "run_pass", "other"]
+    assert bar[2].counts == {"other": 1, "run_fail": 1}
+    assert all(b.t1 - b.t0 == pytest.approx(10.0) for b in bar[:-1])
+    stepped = {kinds[tl.index_of(s)] for s in steps}
+    assert "resource_sample" not in stepped and "keyframe" not in stepped
+    assert {"edit", "paste", "run_end", "terminal_command", "focus_lost"} <= stepped
+    with pytest.raises(ValueError):
+        tl.activity(0)
+
+
+def test_search_finds_code_over_time_and_events(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    text = START_FILES["report.py"]
+    for ch in "# Cache it":  # typed one key at a time: one hit, when the word completes
+        rec.edit("report.py", len(text), 0, ch)
+        text += ch
+    rec.paste("report.py", "cache = {}\n")
+    rec.edit("report.py", 0, 0, "cache = {}\n")
+    rec.edit("report.py", 0, len("cache = {}\n"), "")
+    rec.run_end(1, "visible", status="fail",
+                tests=[{"name": "test_cache_hit", "status": "fail", "message": "assert miss"}])
+    rec.note("I added a cache.")
+    rec.close()
+    with Timeline.open(path) as tl:
+        hits = tl.search("cache")
+        cased = tl.search("Cache")
+    assert [h.detail for h in hits] == [
+        "report.py line 3: added (typed)",
+        "report.py line 1: added (pasted)",
+        "report.py: removed (typed)",
+        "run_end name: test_cache_hit",
+        "note text: I added a cache.",
+    ]
+    assert [h.seq for h in hits] == sorted(h.seq for h in hits)
+    assert [h.detail for h in cased] == ["report.py line 3: added (typed)"]
+
+
+def test_diff_between_two_moments(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.edit("report.py", 25, 1, "2")
+    rec.external_change("notes.md", None)
+    rec.close()
+    with Timeline.open(path) as tl:
+        start = next(e.seq for e in tl.events() if e.kind == "keyframe")
+        text = tl.diff(start, tl.seqs[-1])
+        assert tl.diff(start, start) == ""
+    assert "-    return 1" in text and "+    return 2" in text
+    assert f"report.py @ event {start}" in text and "+++ /dev/null" in text
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("12:30", ("seconds", 750.0)), ("1:02:03", ("seconds", 3723.0)), ("90s", ("seconds", 90.0)),
+    ("0:05.5", ("seconds", 5.5)), ("1234", ("seq", 1234.0)), ("#17", ("seq", 17.0)),
+])
+def test_parse_moment(typed: str, expected: tuple[str, float]) -> None:
+    assert parse_moment(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["", "soon", "12:75", "-3", "1:2:3:4"])
+def test_parse_moment_refuses_in_words(typed: str) -> None:
+    with pytest.raises(ValueError, match="not a time|neither a time"):
+        parse_moment(typed)

@@ -1,0 +1,167 @@
+"""A cgroup for a run's candidate processes, where this user may make one.
+
+cgroup v1 (pids + memory controllers) as root; a delegated cgroup v2 subtree otherwise (a
+systemd user scope, where the distribution delegates one). The kernel then counts every task
+and every page the candidates use, /dev/shm and memfd pages included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+V1 = Path("/sys/fs/cgroup")
+V2_MOUNTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+
+
+def _own_v2_dir() -> Path | None:
+    """This process's cgroup v2 folder, when a v2 hierarchy is mounted."""
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                rel = line[3:].lstrip("/")
+                for mount in V2_MOUNTS:
+                    if (mount / "cgroup.controllers").exists():
+                        return mount / rel
+    except OSError:
+        return None
+    return None
+
+
+@dataclass
+class RunCgroup:
+    """The run's cgroup(s): `procs_files` are what a candidate writes its pid into."""
+
+    dirs: dict[str, Path] = field(default_factory=dict)
+    version: int = 1
+
+    @classmethod
+    def create(cls, processes: int, memory_mb: int) -> RunCgroup | None:
+        if os.geteuid() == 0:
+            made = cls._create_v1(processes, memory_mb)
+            if made is not None:
+                return made
+        return cls._create_v2(processes, memory_mb)
+
+    @classmethod
+    def _create_v1(cls, processes: int, memory_mb: int) -> RunCgroup | None:
+        name = f"tui-assess-{uuid.uuid4().hex[:12]}"
+        made = cls({}, 1)
+        try:
+            pids = V1 / "pids"
+            if not (pids / "cgroup.procs").exists():
+                return None
+            d = pids / name
+            d.mkdir()
+            made.dirs["pids"] = d
+            (d / "pids.max").write_text(str(processes))
+            mem = V1 / "memory"
+            if (mem / "memory.limit_in_bytes").exists():
+                m = mem / name
+                m.mkdir()
+                made.dirs["memory"] = m
+                (m / "memory.limit_in_bytes").write_text(str(memory_mb * 2**20))
+                swap = m / "memory.memsw.limit_in_bytes"
+                if swap.exists():  # absent without swap accounting; the limit above holds
+                    swap.write_text(str(memory_mb * 2**20))
+        except OSError:
+            made.remove()
+            return None
+        return made
+
+    @classmethod
+    def _create_v2(cls, processes: int, memory_mb: int) -> RunCgroup | None:
+        own = _own_v2_dir()
+        if own is None or not os.access(own, os.W_OK):
+            return None
+        try:
+            controllers = (own / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            return None
+        if "pids" not in controllers and "memory" not in controllers:
+            return None
+        d = own / f"tui-assess-{uuid.uuid4().hex[:12]}"
+        made = cls({}, 2)
+        try:
+            d.mkdir()
+            if "pids" in controllers:
+                (d / "pids.max").write_text(str(processes))
+                made.dirs["pids"] = d
+            if "memory" in controllers:
+                (d / "memory.max").write_text(str(memory_mb * 2**20))
+                (d / "memory.swap.max").write_text("0")
+                made.dirs["memory"] = d
+        except OSError:
+            made.dirs.setdefault("pids", d)
+            made.remove()
+            return None
+        return made
+
+    @property
+    def procs_files(self) -> list[str]:
+        return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
+
+    def pids(self) -> list[int]:
+        d = self.dirs.get("pids") or self.dirs.get("memory")
+        if d is None:
+            return []
+        try:
+            return [int(x) for x in (d / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return []
+
+    def memory_mb(self) -> float:
+        """Memory the kernel charges to the run now (anonymous, page cache, shmem)."""
+        m = self.dirs.get("memory")
+        name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
+        try:
+            return int((m / name).read_text()) / 2**20 if m else 0.0
+        except (OSError, ValueError):
+            return 0.0
+
+    def peak_memory_mb(self) -> float:
+        m = self.dirs.get("memory")
+        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
+        try:
+            return int((m / name).read_text()) / 2**20 if m else 0.0
+        except (OSError, ValueError):
+            return 0.0
+
+    def memory_limit_hit(self) -> bool:
+        """The kernel refused memory to the run or OOM-killed one of its processes."""
+        m = self.dirs.get("memory")
+        if m is None:
+            return False
+        if self.version == 2:
+            return _event_count(m / "memory.events", ("max", "oom_kill")) > 0
+        for name in ("memory.failcnt", "memory.memsw.failcnt"):
+            with contextlib.suppress(OSError, ValueError):
+                if int((m / name).read_text()) > 0:
+                    return True
+        return _event_count(m / "memory.oom_control", ("oom_kill",)) > 0
+
+    def pids_limit_hit(self) -> bool:
+        d = self.dirs.get("pids")
+        return d is not None and _event_count(d / "pids.events", ("max",)) > 0
+
+    def remove(self) -> None:
+        for d in set(self.dirs.values()):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
+def _event_count(path: Path, keys: tuple[str, ...]) -> int:
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    total = 0
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key in keys:
+            with contextlib.suppress(ValueError):
+                total += int(value)
+    return total
