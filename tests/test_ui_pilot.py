@@ -529,7 +529,8 @@ def test_headless_ui_helpers_do_not_import_textual() -> None:
     code = (
         "import sys\n"
         "import tui_assess.ui.progress, tui_assess.ui.sql, tui_assess.ui.http_service\n"
-        "import tui_assess.ui.hooks, tui_assess.ui.checking\n"
+        "import tui_assess.ui.hooks, tui_assess.ui.checking, tui_assess.ui.shell\n"
+        "import tui_assess.ui.failures\n"
         "assert 'textual' not in sys.modules, 'textual imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

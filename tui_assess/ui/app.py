@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -219,8 +220,10 @@ class AssessApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action with a binding on the current screen and the app, and the focused
-        widget's own keys (the editor's find, go to line, ...), then the built-ins."""
+        widget's own keys (the editor's find, go to line, ...), then the built-ins. The screen's
+        actions are listed even when the focused widget takes their keys (the terminal)."""
         seen: set[str] = set()
+        found: list[tuple[Binding, DOMNode]] = []
         for active in screen.active_bindings.values():
             b = active.binding
             if not b.description or b.action in seen or not active.enabled:
@@ -228,7 +231,14 @@ class AssessApp(App[None]):
             if active.node is not screen and active.node is not self and not b.id:
                 continue  # a widget's unnamed built-ins (cursor moves): not palette material
             seen.add(b.action)
-            node = active.node
+            found.append((b, active.node))
+        for declared in type(screen).BINDINGS:
+            if not isinstance(declared, Binding) or not declared.description:
+                continue
+            if declared.action not in seen and screen.check_action(declared.action, ()):
+                seen.add(declared.action)
+                found.append((declared, screen))
+        for b, node in found:
             yield SystemCommand(
                 f"{b.description} ({self.get_key_display(b)})",
                 b.tooltip or b.description,

@@ -34,6 +34,19 @@ class Attempt:
     def elapsed(self, now: float | None = None) -> float:
         return (time.time() if now is None else now) - self.started
 
+    def announcement(self) -> str | None:
+        """What opening the workspace says about the clock (None for a first attempt: the
+        countdown says it all)."""
+        limit = format_duration(self.limit_s)
+        if self.resumed:
+            left = self.seconds_left()
+            if left <= 0:
+                return f"Resumed attempt {self.number}: its {limit} are up; keep going in practice."
+            return f"Resumed attempt {self.number}: {format_duration(left)} of {limit} left."
+        if self.number > 1:
+            return f"New attempt ({self.number}): the full {limit} starts now."
+        return None
+
 
 @dataclass(frozen=True)
 class Progress:

@@ -20,6 +20,8 @@ Every session, practice or exam, is recorded in a file on this computer
   and every save;
 - which files you open, and files changed by other programs in the workspace folder;
 - every test run: when it started, which tests passed or failed, time and memory used;
+- the terminal pane (f12): every key you send to its shell, each command line, and what the
+  commands print (up to a cap; the recording says when it was reached);
 - hints you reveal, the reference solution if you view it, your submission and its note;
 - when this terminal window loses or regains focus (you switched to another window), and
   when it is resized;
@@ -31,6 +33,11 @@ afterwards is detected (`tui-assess session verify`).
 
 ## Consoles
 
+- **Terminal** (f12): a shell in your workspace folder, running in the same sandbox as the
+  tests: it can write only your workspace, has no network beyond its own loopback (where this
+  computer allows the sandbox to isolate it), and the challenge's limits apply (CPU time per
+  command, memory, processes, disk). Every key goes to the shell except f1-f12 and ctrl+q;
+  f12 takes you back to the editor and the shell keeps running until you leave the workspace.
 - **SQL console**: runs read-only queries on the workspace's database (`*.db`, `*.sqlite`, or
   the `*.sql` scripts loaded into memory) and shows rows, `EXPLAIN QUERY PLAN` and timing.
 - **HTTP console**: starts your app on 127.0.0.1 on a free port. Your workspace's `app.py`

@@ -7,13 +7,10 @@ the session hooks and the practice progress.
 
 from __future__ import annotations
 
-import shutil
-import threading
-from collections import deque
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,17 +19,20 @@ from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Label, Markdown, TabbedContent, TabPane
 
 from tui_assess.challenge.model import Challenge
-from tui_assess.challenge.workspace import init_workspace, workspace_files
+from tui_assess.challenge.workspace import workspace_files
 from tui_assess.ui.checking import Checker, is_solved
 from tui_assess.ui.hooks import SessionHooks
 from tui_assess.ui.messages import RunFinished
-from tui_assess.ui.progress import Attempt, ProgressStore, format_duration
-from tui_assess.ui.screens.dialogs import ConfirmScreen, SubmitScreen
+from tui_assess.ui.progress import ProgressStore
+from tui_assess.ui.screens.dialogs import SubmitScreen
+from tui_assess.ui.screens.practice import PracticeActions
 from tui_assess.ui.widgets import countdown
 from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets.countdown import Countdown
-from tui_assess.ui.widgets.editor_tabs import IGNORED_PARTS, EditorTabs
-from tui_assess.ui.widgets.resource_meter import ResourceMeter
+from tui_assess.ui.widgets.editor_tabs import EditorTabs
+from tui_assess.ui.widgets.file_tree import WorkspaceTree
+from tui_assess.ui.widgets.hints import HintsPanel
+from tui_assess.ui.widgets.terminal import TerminalPane
 from tui_assess.ui.widgets.test_panel import TestPanel
 
 WIDE_TREE_COLUMNS = 150
@@ -52,14 +52,7 @@ def _b(key: str, action: str, description: str, tooltip: str, show: bool = False
     )
 
 
-class WorkspaceTree(DirectoryTree):
-    """The workspace folder, without caches."""
-
-    def filter_paths(self, paths: Any) -> Any:
-        return [p for p in paths if p.name not in IGNORED_PARTS and not p.name.endswith(".pyc")]
-
-
-class WorkspaceScreen(Screen[None]):
+class WorkspaceScreen(PracticeActions):
     """One challenge's workspace folder, edited in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -67,7 +60,7 @@ class WorkspaceScreen(Screen[None]):
         _b("ctrl+r", "run", "Run tests", "Save, then run the visible tests.", True),
         _b("ctrl+g", "submit", "Submit", "Run the hidden tests for a score (asks first).", True),
         _b("escape", "cancel_run", "Cancel run", "Stop the running tests (kills them).", True),
-        _b("f2", "hint", "Hint", "Reveal the next hint.", True),
+        _b("f2", "hint", "Hint", "Reveal the next hint."),
         _b("f3", "sql_console", "SQL", "Query the workspace database (read-only)."),
         _b("f4", "http_console", "HTTP", "Start your app on 127.0.0.1 and send requests."),
         _b("f5", "toggle_files", "Files", "Show or hide the file tree."),
@@ -76,7 +69,8 @@ class WorkspaceScreen(Screen[None]):
         _b("f8", "reset", "Reset", "Reset the workspace to the starter files (asks first)."),
         _b("f9", "give_up", "Give up", "Give up and see the reference solution (asks first)."),
         _b("f10", "back", "Catalog", "Back to the catalog (asks first if files are unsaved)."),
-        _b("f11", "zoom_side", "Zoom panel", "Widen the brief / tests / hints panel, or restore."),
+        _b("f11", "zoom", "Zoom", "Widen the side panel (or the terminal, from it), or restore."),
+        _b("f12", "terminal", "Terminal", "A shell in your workspace, in the sandbox.", True),
         _b("ctrl+t", "show_tests", "Tests", "Show the test results panel."),
     ]
 
@@ -85,7 +79,7 @@ class WorkspaceScreen(Screen[None]):
         (100, "-medium"),
         (WIDE_TREE_COLUMNS, "-wide"),
     ]
-    HELP_WIDGETS = (CodeEditor, TestPanel)
+    HELP_WIDGETS = (CodeEditor, TerminalPane, TestPanel)
     """Widgets with keys of their own, listed by the help screen."""
 
     running: reactive[bool] = reactive(False)
@@ -114,20 +108,9 @@ class WorkspaceScreen(Screen[None]):
         self.from_catalog = from_catalog
         self.attempt = self._open_attempt()
         self.deadline = countdown.clock() + self.attempt.seconds_left()
-        self._events: deque[Any] = deque()
-        self._cancel: threading.Event | None = None
         self._width_class = ""
-        self.hints_shown = progress.get(challenge.id).hints_shown if progress else 0
         self.last_result: Any = None
         self.last_submit: Any = None
-
-    def _open_attempt(self, new: bool = False) -> Attempt:
-        limit_s = self.challenge.time_limit_minutes * 60
-        if self.store is None:
-            import time
-
-            return Attempt(time.time(), limit_s, resumed=False, number=1)
-        return self.store.attempt(self.challenge.id, limit_s, new=new)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -142,16 +125,19 @@ class WorkspaceScreen(Screen[None]):
             with TabbedContent(id="side"):
                 with TabPane("Brief", id="brief-pane"), VerticalScroll(id="brief-scroll"):
                     yield Markdown(self.challenge.brief(), id="brief")
-                with TabPane("Tests", id="tests-pane"), Vertical():
+                with TabPane("Tests", id="tests-pane"):
                     yield TestPanel(id="tests")
-                    yield ResourceMeter(id="meter")
-                with TabPane("Hints", id="hints-pane"), VerticalScroll():
-                    yield Markdown(self._hints_markdown(), id="hints")
+                with TabPane("Hints", id="hints-pane"):
+                    shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
+                    yield HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
+        with Vertical(id="terminal-box"):
+            yield Label(
+                "Terminal · a shell in your workspace, in the sandbox · f12 back to the editor "
+                "· f11 zoom",
+                id="terminal-title",
+            )
+            yield TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
         yield Footer()
-
-    @property
-    def editor_tabs(self) -> EditorTabs:
-        return self.query_one("#editors", EditorTabs)
 
     @property
     def editors(self) -> dict[str, CodeEditor]:
@@ -176,25 +162,8 @@ class WorkspaceScreen(Screen[None]):
         await self.editor_tabs.open_files(workspace_files(self.challenge, self.workspace))
         if self.store is not None:
             self.store.opened(self.challenge.id)
-        self.set_interval(0.08, self._flush_run_events)
         self._update_status()
         self._announce_attempt()
-
-    def _announce_attempt(self) -> None:
-        a = self.attempt
-        limit = format_duration(a.limit_s)
-        if a.resumed:
-            left = a.seconds_left()
-            text = (
-                f"Resumed attempt {a.number}: {format_duration(max(left, 0))} of {limit} left."
-                if left > 0
-                else f"Resumed attempt {a.number}: its {limit} are up; keep going in practice."
-            )
-        elif a.number > 1:
-            text = f"New attempt ({a.number}): the full {limit} starts now."
-        else:
-            return  # a first attempt: the countdown says it all
-        self.notify(text, timeout=6)
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
@@ -202,7 +171,7 @@ class WorkspaceScreen(Screen[None]):
         width_class = [c for w, c in self.HORIZONTAL_BREAKPOINTS if event.size.width >= w][-1]
         if width_class != self._width_class:
             self._width_class = width_class
-            self.query_one("#files").remove_class("-shown", "-hidden")
+            self.query_one("#files", WorkspaceTree).fold()
             self.remove_class("-tree-open")
 
     @on(EditorTabs.DirtyChanged)
@@ -275,47 +244,21 @@ class WorkspaceScreen(Screen[None]):
             self.notify("A test run is already going (escape cancels it).", severity="warning")
             return
         self.editor_tabs.save_all()
-        self._update_status()
-        self._events.clear()
-        self._cancel = threading.Event()
         self.running = True
         self.query_one("#side", TabbedContent).active = "tests-pane"
-        self.query_one("#tests", TestPanel).start(suite)
-        self.query_one("#meter", ResourceMeter).reset()
         self.hooks.run_started(suite)
-        self._run_worker(suite, self._cancel)
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _run_worker(self, suite: str, cancel: threading.Event) -> None:
-        try:
-            result = self.checker(
-                self.challenge, self.workspace, suite, on_event=self._events.append, cancel=cancel
-            )
-        except Exception as exc:  # the checker's bugs must not take the UI down
-            self.post_message(RunFinished(suite, None, error=f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(RunFinished(suite, result))
-
-    def _flush_run_events(self) -> None:
-        """Drain what the run thread queued since the last tick: one UI update per tick."""
-        if not self._events:
-            return
-        batch = []
-        while self._events:
-            batch.append(self._events.popleft())
-        samples = self.query_one("#tests", TestPanel).apply_events(batch)
-        if samples:
-            self.query_one("#meter", ResourceMeter).add_samples(samples)
-            self.hooks.resource_sample(samples[-1])
+        self.query_one("#tests", TestPanel).run(self.checker, self.challenge, self.workspace, suite)
 
     def action_cancel_run(self) -> None:
-        if self.running and self._cancel is not None:
-            self._cancel.set()
+        if self.query_one("#tests", TestPanel).cancel():
             self.query_one("#ws-status", Label).update("cancelling...")
+
+    @on(TestPanel.Sampled)
+    def _sampled(self, event: TestPanel.Sampled) -> None:
+        self.hooks.resource_sample(event.sample)
 
     @on(RunFinished)
     def _run_finished(self, event: RunFinished) -> None:
-        self._flush_run_events()
         self.running = False
         panel = self.query_one("#tests", TestPanel)
         if event.result is None:
@@ -324,8 +267,7 @@ class WorkspaceScreen(Screen[None]):
             return
         result = event.result
         self.last_result = result
-        panel.finish(result)
-        self.query_one("#meter", ResourceMeter).show_peak(result.resources)
+        panel.show_result(result)
         self.hooks.run_finished(event.suite, result)
         if result.status == "cancelled":
             self.notify("Test run cancelled.", timeout=2)
@@ -346,112 +288,12 @@ class WorkspaceScreen(Screen[None]):
             SubmitResultsScreen(self.challenge.title, result, solved, elapsed, progress)
         )
 
-    # -- practice: hints, reset, give up, solution -------------------------------------------
-
-    def _hints_markdown(self) -> str:
-        total = len(self.challenge.hints)
-        if not total:
-            return "This challenge has no hints."
-        shown = self.challenge.hints[: self.hints_shown]
-        lines = [f"**Hint {i}.** {h}" for i, h in enumerate(shown, start=1)]
-        left = total - len(shown)
-        more = f"*{left} more hint{'s' if left != 1 else ''}: press f2.*"
-        lines.append(more if left else "*No more hints.*")
-        return "\n\n".join(lines)
-
-    def action_hint(self) -> None:
-        total = len(self.challenge.hints)
-        self.query_one("#side", TabbedContent).active = "hints-pane"
-        if self.hints_shown >= total:
-            self.notify("No more hints." if total else "This challenge has no hints.", timeout=2)
-            return
-        index = self.hints_shown
-        self.hints_shown += 1
-        self.query_one("#hints", Markdown).update(self._hints_markdown())
-        if self.store is not None:
-            self.store.hint_shown(self.challenge.id, self.hints_shown)
-        self.hooks.hint_shown(index, self.challenge.hints[index])
-
-    def action_reset(self) -> None:
-        def answered(go: bool | None) -> None:
-            if go:
-                self.run_worker(self._reset(), exclusive=True, group="reset")
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Reset the workspace to the starter files? Every change you made is lost, "
-                "and a new attempt starts with the full time.",
-                confirm_label="Reset",
-                title="Reset workspace",
-            ),
-            answered,
-        )
-
-    async def _reset(self) -> None:
-        if self.running and self._cancel is not None:
-            self._cancel.set()
-        tabs = self.editor_tabs
-        await tabs.close_all()
-        shutil.rmtree(self.workspace, ignore_errors=True)
-        init_workspace(self.challenge, self.workspace)
-        await self.query_one("#files", WorkspaceTree).reload()
-        await tabs.open_files(workspace_files(self.challenge, self.workspace))
-        if self.mode == "practice":
-            self.attempt = self._open_attempt(new=True)
-            self.deadline = countdown.clock() + self.attempt.seconds_left()
-            self.query_one("#countdown", Countdown).deadline = self.deadline
-        self._update_status()
-        self.notify("Workspace reset to the starter files.", timeout=3)
-        self._announce_attempt()
-
-    def _may_see_solution(self) -> bool:
-        if self.store is None:
-            return False
-        p = self.store.get(self.challenge.id)
-        return p.solved or p.gave_up
-
-    def action_show_solution(self) -> None:
-        if self.mode != "practice":
-            self.notify("The reference solution is not available here.", severity="warning")
-            return
-        if not self._may_see_solution():
-            self.notify(
-                "Solve it first, or give up (f9) to see the reference solution.", severity="warning"
-            )
-            return
-        from tui_assess.ui.screens.solution import SolutionScreen
-
-        self.hooks.solution_shown()
-        self.app.push_screen(SolutionScreen(self.challenge))
-
-    def action_give_up(self) -> None:
-        if self.mode != "practice":
-            return
-
-        def answered(go: bool | None) -> None:
-            if go and self.store is not None:
-                self.store.gave_up(self.challenge.id)
-                self.action_show_solution()
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Give up and see the reference solution? Your progress records that you gave up; "
-                "you can still solve it afterwards.",
-                confirm_label="Show solution",
-                title="Give up",
-            ),
-            answered,
-        )
-
     # -- panels and consoles -----------------------------------------------------------------
 
     def action_toggle_files(self) -> None:
         tree = self.query_one("#files", WorkspaceTree)
-        shown = not tree.display
-        tree.set_class(not shown, "-hidden")
-        tree.set_class(shown, "-shown")
-        # Narrow: the tree takes the side panel's place while it is open.
-        self.set_class(shown, "-tree-open")
+        shown = tree.toggle()
+        self.set_class(shown, "-tree-open")  # narrow: it takes the side panel's place
         if shown:
             tree.focus()
         elif self.editor_tabs.active_editor is not None:
@@ -463,33 +305,52 @@ class WorkspaceScreen(Screen[None]):
     def action_show_tests(self) -> None:
         self.query_one("#side", TabbedContent).active = "tests-pane"
 
-    def action_zoom_side(self) -> None:
-        self.toggle_class("-zoom-side")
+    @property
+    def terminal(self) -> TerminalPane:
+        return self.query_one("#terminal", TerminalPane)
+
+    def action_zoom(self) -> None:
+        """f11: the terminal (when it has focus) or the side panel takes the whole width."""
+        if self.focused is self.terminal:
+            self.toggle_class("-zoom-terminal")
+        else:
+            self.toggle_class("-zoom-side")
+
+    def action_terminal(self) -> None:
+        """f12: open the terminal (starting its shell the first time), or leave it for the
+        editor; its shell keeps running until the workspace closes."""
+        pane = self.terminal
+        if self.has_class("-terminal-open") and pane.has_focus:
+            self.remove_class("-terminal-open", "-zoom-terminal")
+            editor = self.editor_tabs.active_editor
+            if editor is not None:
+                editor.focus()
+            return
+        self.add_class("-terminal-open")
+        pane.focus()
+        if pane.session is None and not pane.status.startswith("Starting"):
+            self.call_after_refresh(pane.start)
+
+    @on(TerminalPane.CommandDone)
+    def _terminal_command_done(self) -> None:
+        self.editor_tabs.check_disk_now()  # a command may have written files: show them now
 
     def action_sql_console(self) -> None:
-        from tui_assess.ui.sql import has_database
-
-        if not has_database(self.workspace):
-            self.notify(
-                "This workspace has no database (*.db, *.sqlite or *.sql file).", severity="warning"
-            )
-            return
         from tui_assess.ui.screens.sql_console import SqlConsoleScreen
 
-        self.app.push_screen(SqlConsoleScreen(self.workspace))
+        self._open_console(SqlConsoleScreen.for_workspace(self.workspace))
 
     def action_http_console(self) -> None:
-        from tui_assess.ui.http_service import find_app_module
-
-        module = find_app_module(self.workspace)
-        if module is None:
-            self.notify(
-                "No app found: add app.py with a WSGI `app` or `make_app()`.", severity="warning"
-            )
-            return
         from tui_assess.ui.screens.http_console import HttpConsoleScreen
 
-        self.app.push_screen(HttpConsoleScreen(self.workspace, module))
+        self._open_console(HttpConsoleScreen.for_workspace(self.workspace))
+
+    def _open_console(self, console: Screen[None] | str) -> None:
+        """Push a console, or say (one sentence) why this workspace has none."""
+        if isinstance(console, str):
+            self.notify(console, severity="warning")
+        else:
+            self.app.push_screen(console)
 
     def action_back(self) -> None:
         if self.mode != "practice":
@@ -517,7 +378,7 @@ class WorkspaceScreen(Screen[None]):
             self.notify("The suggested time is up; keep going in practice mode.", timeout=6)
 
     def stop(self) -> None:
-        """Called when the screen goes away: stop a run and tell the hooks."""
-        if self._cancel is not None:
-            self._cancel.set()
+        """Called when the screen goes away: stop a run and the terminal, tell the hooks."""
+        self.query_one("#tests", TestPanel).cancel()
+        self.terminal.stop()
         self.hooks.session_ended()

@@ -19,8 +19,8 @@ from textual.widgets import TabbedContent, TabPane
 from tui_assess.ui.messages import FilesChangedOnDisk
 from tui_assess.ui.screens.dialogs import ConfirmScreen
 from tui_assess.ui.widgets.code_editor import CodeEditor
+from tui_assess.ui.widgets.file_tree import IGNORED_PARTS
 
-IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".git", ".mypy_cache", ".ruff_cache"}
 MAX_POLLED_FILES = 2000
 MAX_EDITABLE_BYTES = 2_000_000
 

@@ -1,19 +1,27 @@
-"""One line per test (status, duration) and the failure details of the selected one."""
+"""A test run, shown: one line per test (status, duration), the failure details of the
+selected one, live CPU and memory. The panel runs the checker in a worker thread and posts
+`RunFinished` (ui/messages.py) when it is done."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from tui_assess.runner.types import ResourceSample, TestFinished, TestStarted
 from tui_assess.ui.failures import summarise_failure
+from tui_assess.ui.messages import RunFinished
+from tui_assess.ui.widgets.resource_meter import ResourceMeter
 
 ICONS = {
     "pass": ("✔ pass", "$success"),
@@ -52,7 +60,14 @@ def short_name(nodeid: str) -> str:
 
 
 class TestPanel(Vertical):
-    """Filled live from TestStarted / TestFinished events, then from the final result."""
+    """Runs a suite through a checker; filled live from its TestStarted / TestFinished events,
+    then from the final result."""
+
+    @dataclass
+    class Sampled(Message):
+        """The latest resource sample of the running tests (about ten a second at most)."""
+
+        sample: ResourceSample
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -82,6 +97,8 @@ class TestPanel(Vertical):
         super().__init__(**kwargs)
         self.details: dict[str, str] = {}
         self.running = False
+        self._events: deque[Any] = deque()
+        self._cancel: threading.Event | None = None
         self.unfinished: dict[str, None] = {}
         """Tests started and not finished yet, in order (a timeout names the last one)."""
 
@@ -94,6 +111,57 @@ class TestPanel(Vertical):
         yield table
         with VerticalScroll(id="test-details-scroll"):
             yield Static("", id="test-details", markup=False)
+        yield ResourceMeter(id="meter")
+
+    def on_mount(self) -> None:
+        self.set_interval(0.08, self.flush_events)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, checker: Any, challenge: Any, workspace: Any, suite: str) -> None:
+        """Start the checker on a worker thread; RunFinished is posted when it ends."""
+        self._events.clear()
+        self._cancel = threading.Event()
+        self.start(suite)
+        self.query_one("#meter", ResourceMeter).reset()
+        self._run_worker(checker, challenge, workspace, suite, self._cancel)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def _run_worker(
+        self, checker: Any, challenge: Any, workspace: Any, suite: str, cancel: threading.Event
+    ) -> None:
+        try:
+            events = self._events.append
+            result = checker(challenge, workspace, suite, on_event=events, cancel=cancel)
+        except Exception as exc:  # the checker's bugs must not take the UI down
+            self.post_message(RunFinished(suite, None, error=f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(RunFinished(suite, result))
+
+    def cancel(self) -> bool:
+        """Ask the running checker to stop (it kills the run's processes)."""
+        if self._cancel is None or not self.running:
+            return False
+        self._cancel.set()
+        return True
+
+    def flush_events(self) -> None:
+        """Show what the run thread queued since the last tick: one UI update per tick."""
+        if not self._events:
+            return
+        batch = []
+        while self._events:
+            batch.append(self._events.popleft())
+        samples = self.apply_events(batch)
+        if samples:
+            self.query_one("#meter", ResourceMeter).add_samples(samples)
+            self.post_message(self.Sampled(samples[-1]))
+
+    def show_result(self, result: Any) -> None:
+        """The run ended: the authoritative rows, and the meter back to idle."""
+        self.flush_events()
+        self.finish(result)
+        self.query_one("#meter", ResourceMeter).show_peak(result.resources)
 
     @property
     def table(self) -> DataTable[Any]:
