@@ -286,6 +286,165 @@ def session_export_cmd(file: Path, fmt: str, output: Path | None) -> None:
             raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
 
 
+def write_output(text: str, output: Path | None) -> None:
+    """Text to a file (UTF-8; characters it cannot hold become U+FFFD) or to stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
+
+
+def results_option(where: str) -> Any:
+    return click.option("--results", type=click.Path(path_type=Path), default=None,
+                        help=f"The regrade results file (default: grades.sqlite {where}).")
+
+
+challenges_option = click.option(
+    "--challenges", "challenge_dirs", multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A challenge folder, or a folder of them, to look challenges up in before the "
+         "bundled set (repeatable).")
+
+
+@main.command("report")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["html", "md", "json", "junit", "gradescope", "exercism",
+                                 "asciicast"]),
+              help="html: one self-contained page; md: Markdown; json: the documented report "
+                   "document; junit: JUnit XML; gradescope / exercism: their results.json; "
+                   "asciicast: a v3 recording.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of stdout.")
+@results_option("beside the session")
+def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | None) -> None:
+    """Write a report of SESSION: score (regraded when `grade` stored one), tests, timeline,
+    resources, code with each line's origin, integrity signals, the candidate's note."""
+    from tui_assess.report.formats import render
+
+    write_output(render(session, fmt, results=results), output)
+
+
+@main.command("grade")
+@click.argument("sessions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Grade this many snapshots at once, each in its own process.")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Grade only the I-th of N deterministic slices (1 <= I <= N), for a CI "
+                   "matrix or a Kubernetes Indexed Job.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Send the work to this Dask scheduler (needs the [dask] extra).")
+@results_option("beside the first session")
+@challenges_option
+@click.option("--regrade", is_flag=True, help="Grade again even when a result is stored.")
+def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
+              dask_address: str | None, results: Path | None,
+              challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
+    """Regrade each SESSION: rebuild the submitted files, run the hidden tests in the sandbox,
+    compare with what the session recorded.
+
+    Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
+    tampered; 2 when a file is not a session or its challenge cannot be found.
+    """
+    from tui_assess.report.grade import grade_sessions, parse_shard, worker_probe
+    from tui_assess.report.results import default_path
+
+    slice_ = parse_shard(shard) if shard else None
+    if dask_address is None:
+        probe = worker_probe()
+        note = f" ({probe['note']})" if probe.get("note") else ""
+        click.echo(f"sandbox here: {probe['sandbox']}{note}; {jobs} worker process"
+                   f"{'es' if jobs > 1 else ''}", err=True)
+
+    def progress(row: Any) -> None:
+        if not as_json:
+            mark = {"match": "ok", "no-record": "graded"}.get(row.status, row.status.upper())
+            reg = row.regraded or {}
+            score = (f" {reg.get('score'):g}/{reg.get('max_score'):g}"
+                     if isinstance(reg.get("score"), (int, float))
+                     and isinstance(reg.get("max_score"), (int, float)) else "")
+            cached = " (stored)" if row.cached else ""
+            click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
+
+    run = grade_sessions(list(sessions), results=results or default_path(sessions[0]),
+                         jobs=jobs, shard=slice_, dask_address=dask_address,
+                         challenge_dirs=list(challenge_dirs), progress=progress,
+                         regrade=regrade)
+    if as_json:
+        emit_json(run.to_json())
+    else:
+        for name, w in run.workers.items():
+            note = f" ({w['note']})" if w.get("note") else ""
+            click.echo(f"worker {name}: sandbox {w.get('sandbox')}{note}", err=True)
+        counts: dict[str, int] = {}
+        for row in run.rows:
+            counts[row.status] = counts.get(row.status, 0) + 1
+        click.echo(f"{len(run.rows)} sessions: " + ", ".join(
+            f"{n} {k}" for k, n in sorted(counts.items())) + f"; graded {run.graded} new "
+            f"snapshots" + (f"; {run.skipped} left to other shards" if run.skipped else "") + ".")
+    sys.exit(run.exit_code)
+
+
+@main.command("review")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), default=None,
+              help="Write the table as CSV to this file.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="Write a self-contained page: the table and every similar pair side by "
+                   "side.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@results_option("in DIRECTORY")
+@challenges_option
+def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_json: bool,
+               results: Path | None, challenge_dirs: tuple[Path, ...]) -> None:
+    """One row per session in DIRECTORY: candidate, challenge, score (regraded if known), time
+    used, runs, integrity, signals, similar submissions; sorted by score.
+
+    In a terminal (without --csv or --json) the table opens as a TUI whose rows open in
+    replay. A tampered, truncated or corrupt file is a row that says so.
+    """
+    from tui_assess.report.review import collect, format_table, to_csv
+
+    written = [p for p in (csv_out, html_out) if p is not None]
+    interactive = not as_json and not written and sys.stdout.isatty() and sys.stdin.isatty()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= 20 and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="reading sessions", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(1)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+    review = collect(directory, results=results, challenge_dirs=list(challenge_dirs),
+                     progress=progress)
+    if csv_out is not None:
+        write_output(to_csv(review), csv_out)
+    if html_out is not None:
+        from tui_assess.report.html import render_review_html
+
+        write_output(render_review_html(review, directory.name or str(directory)), html_out)
+    if as_json:
+        emit_json(review.to_json())
+    elif interactive:
+        from tui_assess.ui.screens.review import ReviewApp
+
+        ReviewApp(review).run()
+    elif not written:
+        for line in format_table(review):
+            click.echo(line)
+    else:
+        click.echo(f"{len(review.rows)} sessions written to "
+                   f"{' and '.join(str(p) for p in written)}.")
+
+
 @main.command("practice")
 @click.argument("challenge", required=False)
 def practice_cmd(challenge: str | None) -> None:

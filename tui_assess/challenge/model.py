@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -62,6 +63,26 @@ LIMIT_FIELDS: dict[str, tuple[str, float | int | None, str]] = {
     ),
     "output_kb": ("integer", 1024, "Captured output; past it the run is stopped."),
     "cpu_seconds": ("number", None, "CPU time per process; defaults to timeout_seconds."),
+    "disk_mb": ("integer", 256, "Total writes of a run, the copy of the workspace included."),
+    "open_files": ("integer", 1024, "Files open at once per process (RLIMIT_NOFILE)."),
+}
+
+#: [limits] ranges: (least, most, why the most). Numbers must also be greater than 0; past the
+#: most a limit stops protecting anything (or asks for more than a laptop has).
+LIMIT_RANGES: dict[str, tuple[float, float, str]] = {
+    "timeout_seconds": (0, 3600, "one test run, not a whole session"),
+    "cpu_seconds": (0, 3600, "one test run, not a whole session"),
+    "memory_mb": (1, 65536, "64 GB, more than a laptop has"),
+    "processes": (2, 4096, "past that a process limit no longer stops a fork storm"),
+    "output_kb": (1, 65536, "output is held in memory and shown on screen"),
+    "disk_mb": (1, 8192, "a run's writes are held in memory where the sandbox caps them"),
+    "open_files": (32, 65536, "each open file costs kernel memory outside the memory limit"),
+}
+
+#: Why a least is above 1, where it is.
+_LIMIT_LEAST_WHY = {
+    "processes": "pytest itself is one",
+    "open_files": "Python and pytest need about 16 to start",
 }
 
 #: [[scoring]] fields: (type name, description).
@@ -125,10 +146,9 @@ class Challenge:
 
     @property
     def mutants(self) -> dict[str, Path]:
-        root = self.path / "mutants"
-        if not root.is_dir():
-            return {}
-        return {p.name: p for p in sorted(root.iterdir()) if p.is_dir()}
+        """Mutant name -> `mutants/<name>.patch` (a diff against the solution) or
+        `mutants/<name>/` (files laid over the starter), sorted by name."""
+        return _mutant_paths(self.path)
 
     def brief(self) -> str:
         return self.brief_path.read_text(encoding="utf-8")
@@ -159,6 +179,19 @@ class Challenge:
             "hints": len(self.hints),
             "path": str(self.path),
         }
+
+
+def _mutant_paths(root: Path) -> dict[str, Path]:
+    folder = root / "mutants"
+    if not folder.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            found.setdefault(p.name, p)
+        elif p.suffix == ".patch" and p.is_file() and not p.is_symlink():
+            found.setdefault(p.stem, p)
+    return dict(sorted(found.items()))
 
 
 # --------------------------------------------------------------------------- loading
@@ -255,6 +288,17 @@ def load_challenge(path: Path | str) -> Challenge:
     if not (root / "brief.md").is_file():
         raise UserError(f"{root / 'brief.md'}: the brief is missing.")
 
+    clash = sorted(
+        p.stem
+        for p in (root / "mutants").glob("*.patch")
+        if (root / "mutants" / p.stem).is_dir()
+    )
+    if clash:
+        raise UserError(
+            f"{root / 'mutants'}: mutant {clash[0]!r} is both a folder and a .patch file; "
+            "keep one."
+        )
+
     files = tuple(data.get("files", ()))
     for rel in files:
         if Path(rel).is_absolute() or ".." in Path(rel).parts:
@@ -286,11 +330,19 @@ def _load_limits(table: dict[str, Any], bad: Any) -> Limits:
         type_name = LIMIT_FIELDS[key][0]
         if not _type_ok(value, type_name):
             raise bad(f"field 'limits.{key}' must be {type_name}, not {_describe(value)}.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad(f"field 'limits.{key}' must be a finite number, not {value}.")
+        least, most, why = LIMIT_RANGES[key]
         if value <= 0:
-            raise bad(f"field 'limits.{key}' must be greater than 0.")
+            raise bad(f"field 'limits.{key}' must be greater than 0, not {value}.")
+        if value < least:
+            raise bad(
+                f"field 'limits.{key}' must be at least {least:g} ({_LIMIT_LEAST_WHY[key]}), "
+                f"not {value}."
+            )
+        if value > most:
+            raise bad(f"field 'limits.{key}' must be at most {most:g} ({why}), not {value}.")
         values[key] = value
-    if values.get("processes", 64) < 2:
-        raise bad("field 'limits.processes' must be at least 2 (pytest itself is one).")
     return Limits(**values)
 
 

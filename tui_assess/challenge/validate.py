@@ -1,5 +1,5 @@
 """Author's checks for a challenge: the manifest is right, the starter fails, the solution passes,
-every mutant is caught, and the solution's hidden suite is not flaky."""
+every mutant (a patch or a folder) is caught, and the solution's hidden suite is not flaky."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from tui_assess.challenge.check import CheckResult, Suite, run_check
 from tui_assess.challenge.model import DEFAULT_GROUP, Challenge, load_challenge
+from tui_assess.challenge.mutants import Mutant, MutantError, materialise_mutant, mutants
 from tui_assess.challenge.workspace import init_workspace
 from tui_assess.errors import UserError
 
@@ -53,13 +54,22 @@ def test_names(folder: Path) -> dict[str, str]:
 
 
 @contextmanager
-def materialised(challenge: Challenge, layer: Path | None) -> Iterator[Path]:
+def materialised(challenge: Challenge, layer: Path | Mutant | None) -> Iterator[Path]:
+    """A temporary workspace: the starter, the starter with a layer, or a mutant."""
     with tempfile.TemporaryDirectory(prefix="tui-assess-validate-") as tmp:
-        yield init_workspace(challenge, Path(tmp) / "ws", layer)
+        dest = Path(tmp) / "ws"
+        if isinstance(layer, Mutant):
+            yield materialise_mutant(challenge, layer, dest)
+        else:
+            yield init_workspace(challenge, dest, layer)
 
 
 def _failing(result: CheckResult) -> list[str]:
     return [t.name for t in result.tests if t.status in ("fail", "error")]
+
+
+def _names(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + ("..." if len(names) > most else "")
 
 
 def _summary(result: CheckResult) -> str:
@@ -131,7 +141,7 @@ def validate(
             )
         )
 
-    def run(layer: Path | None, suite: Suite) -> CheckResult:
+    def run(layer: Path | Mutant | None, suite: Suite) -> CheckResult:
         with materialised(ch, layer) as ws:
             return run_check(ch, ws, suite)
 
@@ -143,9 +153,7 @@ def validate(
             ch.id,
             "starter fails hidden",
             bool(fails) or starter.status not in ("pass", "error"),
-            f"{len(fails)} failing: {', '.join(fails[:4])}{'...' if len(fails) > 4 else ''}"
-            if fails
-            else _summary(starter),
+            f"{len(fails)} failing: {_names(fails)}" if fails else _summary(starter),
             time.monotonic() - t,
         )
     )
@@ -164,22 +172,26 @@ def validate(
             )
         )
 
-    for mutant, layer in ch.mutants.items():
+    found = mutants(ch)
+    for mutant in found:
         t = time.monotonic()
-        res = run(layer, "hidden")
+        check = f"mutant {mutant.name} caught"
+        try:
+            res = run(mutant, "hidden")
+        except MutantError as exc:
+            add(Row(ch.id, check, False, str(exc), time.monotonic() - t))
+            continue
         caught = _failing(res)
         add(
             Row(
                 ch.id,
-                f"mutant {mutant} caught",
+                check,
                 bool(caught) or res.status not in ("pass", "error"),
-                f"failed by {', '.join(caught[:3])}{'...' if len(caught) > 3 else ''}"
-                if caught
-                else _summary(res),
+                f"failed by {_names(caught, 3)}" if caught else _summary(res),
                 time.monotonic() - t,
             )
         )
-    if len(ch.mutants) == 0:
+    if not found:
         add(Row(ch.id, "mutants", True, "none defined"))
 
     if repeat > 1:

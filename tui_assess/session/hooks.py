@@ -21,14 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_assess.runner.snapshot import iter_workspace
+from tui_assess.runner.snapshot import read_workspace_bytes
 from tui_assess.session import store
 from tui_assess.session.recorder import SessionRecorder, default_session_path
 
 
 def read_workspace(root: Path) -> dict[str, str]:
     """Every workspace file as text (bytes that are not UTF-8 kept as surrogate escapes)."""
-    return {rel: store.decode_text(p.read_bytes()) for rel, p in iter_workspace(root)}
+    return {rel: store.decode_text(b) for rel, b in read_workspace_bytes(root).items()}
 
 
 class RecorderHooks:
