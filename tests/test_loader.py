@@ -19,6 +19,7 @@ from tui_assess.challenge.model import (
     LIMIT_FIELDS,
     LIMIT_RANGES,
     SCORING_FIELDS,
+    SEED_FIELDS,
     load_challenge,
 )
 from tui_assess.errors import UserError
@@ -245,7 +246,7 @@ def test_any_limit_loads_within_its_range_or_is_one_sentence(
 
 def test_documented_fields_match_the_loader() -> None:
     doc = (Path(__file__).parents[1] / "docs/challenge-format.md").read_text()
-    for name in [*FIELDS, *LIMIT_FIELDS, *SCORING_FIELDS]:
+    for name in [*FIELDS, *LIMIT_FIELDS, *SCORING_FIELDS, *SEED_FIELDS]:
         assert f"| `{name}` |" in doc, f"{name} is not documented in docs/challenge-format.md"
 
 

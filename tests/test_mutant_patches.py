@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tui_assess.challenge.model import load_challenge
 from tui_assess.challenge.mutants import MutantError, materialise_mutant, mutants
 from tui_assess.challenge.patch import PatchError, apply_patch, make_patch, parse_patch
-from tui_assess.challenge.validate import validate
+from tui_assess.challenge.validate import bare_message, validate
 from tui_assess.errors import UserError
 
 BEFORE = "".join(f"line {i}\n" for i in range(1, 31))
@@ -119,6 +119,26 @@ def test_git_headers_are_accepted(tmp_path: Path) -> None:
     assert (tmp_path / "m.py").read_text() == "b\n"
 
 
+@pytest.mark.parametrize(
+    ("message", "bare"),
+    [
+        ("assert 3 == 4", True),
+        ("AssertionError: assert 'erin' is None", True),
+        ("assert 'quinn' not in 'quinn-1'", True),
+        ("AssertionError: sha256", True),
+        ("KeyError: 'files'", True),
+        ("KeyError", True),
+        ("", True),
+        ("AssertionError: a token must expire after its ttl", False),
+        ("sqlite3.OperationalError: no such table: bookings", False),
+        ("Failed: DID NOT RAISE <class 'ValueError'>", False),
+        ("TypeError: 'NoneType' object is not subscriptable", False),
+    ],
+)
+def test_bare_messages_are_recognised(message: str, bare: bool) -> None:
+    assert (bare_message(message) is not None) is bare
+
+
 def test_folder_and_patch_mutants_live_side_by_side(tiny_challenge: Path) -> None:
     ch = load_challenge(tiny_challenge)
     sol = (ch.solution_dir / "orders.py").read_text()
@@ -140,7 +160,9 @@ def test_a_mutant_both_folder_and_patch_is_refused(tiny_challenge: Path) -> None
         load_challenge(tiny_challenge)
 
 
-def test_validate_names_a_patch_that_no_longer_applies(tiny_challenge: Path) -> None:
+def test_validate_names_a_stale_patch_a_passing_starter_and_bare_messages(
+    tiny_challenge: Path,
+) -> None:
     ch = load_challenge(tiny_challenge)
     sol = (ch.solution_dir / "orders.py").read_text()
     stale = make_patch(
@@ -149,6 +171,10 @@ def test_validate_names_a_patch_that_no_longer_applies(tiny_challenge: Path) -> 
         {"orders.py": sol.replace("sum(amounts)", "math.fsum(amounts) + 1")},
     )
     (tiny_challenge / "mutants" / "plus-one.patch").write_text(stale)
+    # The starter now passes the visible test: its first run shows nothing.
+    (tiny_challenge / "tests" / "visible" / "test_orders.py").write_text(
+        "import orders\n\n\ndef test_no_orders():\n    assert orders.total([]) == 0, 'no orders'\n"
+    )
     with pytest.raises(MutantError, match="mutant plus-one no longer applies"):
         materialise_mutant(ch, mutants(ch)[-1], tiny_challenge.parent / "ws")
 
@@ -156,3 +182,8 @@ def test_validate_names_a_patch_that_no_longer_applies(tiny_challenge: Path) -> 
     row = rows["mutant plus-one caught"]
     assert not row.ok and "no longer applies" in row.detail and "orders.py: hunk 1" in row.detail
     assert rows["mutant off-by-one caught"].ok
+    assert not rows["starter fails visible"].ok
+    assert "first run should show the problem" in rows["starter fails visible"].detail
+    plain = rows["hidden failures speak plainly"]
+    assert not plain.ok
+    assert "starter test_many_orders: a bare comparison" in plain.detail

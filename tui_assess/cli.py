@@ -76,12 +76,23 @@ def list_cmd(as_json: bool) -> None:
 @click.argument("challenge")
 @click.argument("directory", type=click.Path(path_type=Path))
 def init_cmd(challenge: str, directory: Path) -> None:
-    """Copy CHALLENGE's starter workspace into DIRECTORY (new or empty)."""
+    """Copy CHALLENGE's starter workspace into DIRECTORY (new or empty), then make its data.
+
+    A challenge with a [seed] step (a generated database) runs it once, in the sandbox, in
+    DIRECTORY. Exit code 1 when that step fails (the workspace is there, without its data).
+    """
     from tui_assess.challenge.catalog import resolve
+    from tui_assess.challenge.prepare import prepare_workspace
     from tui_assess.challenge.workspace import init_workspace
 
     ch = resolve(challenge)
     init_workspace(ch, directory)
+    if ch.seed is not None:
+        click.echo(f"Preparing its data: {' '.join(ch.seed.command)}")
+        prepared = prepare_workspace(ch, directory)
+        if not prepared.ok:
+            click.echo(f"The workspace is in {directory}, but {prepared.reason}.", err=True)
+            sys.exit(1)
     click.echo(f"Workspace for {ch.id} ready in {directory}.")
 
 
@@ -436,7 +447,7 @@ def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_
     elif interactive:
         from tui_assess.ui.screens.review import ReviewApp
 
-        ReviewApp(review).run()
+        ReviewApp(review, list(challenge_dirs)).run()
     elif not written:
         for line in format_table(review):
             click.echo(line)

@@ -50,6 +50,11 @@ FIELDS: dict[str, tuple[str, bool, str]] = {
     ),
     "limits": ("table", False, "Per-test-run limits (see [limits] fields)."),
     "scoring": ("array of tables", False, "Weighted groups of hidden tests (see [[scoring]])."),
+    "seed": (
+        "table",
+        False,
+        "How the workspace's data is made: a command run once (see [seed] fields).",
+    ),
 }
 
 #: [limits] fields: (type name, default, description).
@@ -92,7 +97,36 @@ SCORING_FIELDS: dict[str, tuple[str, str]] = {
     "weight": ("integer", "Points for the group, shared equally by its tests."),
 }
 
+#: [seed] fields: (type name, required, description).
+SEED_FIELDS: dict[str, tuple[str, bool, str]] = {
+    "command": (
+        "array of strings",
+        True,
+        "Run once in the workspace folder, in the sandbox; a first item 'python' is the "
+        "interpreter that candidates' code runs with.",
+    ),
+    "creates": (
+        "array of strings",
+        True,
+        "Workspace files the command makes; it runs when any of them is missing.",
+    ),
+    "database": (
+        "string",
+        False,
+        "The SQLite file (one of creates) the SQL console opens and the HTTP console copies.",
+    ),
+}
+
 DEFAULT_GROUP = "other"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """How a workspace's data is made: `command`, run once in it, makes `creates`."""
+
+    command: tuple[str, ...]
+    creates: tuple[str, ...]
+    database: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +155,7 @@ class Challenge:
     files: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     scoring: tuple[ScoringGroup, ...] = ()
+    seed: Seed | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -281,6 +316,7 @@ def load_challenge(path: Path | str) -> Challenge:
 
     limits = _load_limits(data.get("limits", {}), bad)
     scoring = _load_scoring(data.get("scoring", []), bad)
+    seed = _load_seed(data["seed"], bad, root) if "seed" in data else None
 
     for folder in ("starter", "tests/visible", "tests/hidden", "solution"):
         if not (root / folder).is_dir():
@@ -319,6 +355,7 @@ def load_challenge(path: Path | str) -> Challenge:
         files=files,
         limits=limits,
         scoring=scoring,
+        seed=seed,
     )
 
 
@@ -344,6 +381,39 @@ def _load_limits(table: dict[str, Any], bad: Any) -> Limits:
             raise bad(f"field 'limits.{key}' must be at most {most:g} ({why}), not {value}.")
         values[key] = value
     return Limits(**values)
+
+
+def _load_seed(table: dict[str, Any], bad: Any, root: Path) -> Seed:
+    for key in table:
+        if key not in SEED_FIELDS:
+            raise bad(f"unknown field 'seed.{key}' (known: {', '.join(SEED_FIELDS)}).")
+    for key, (type_name, required, _doc) in SEED_FIELDS.items():
+        if key not in table:
+            if required:
+                raise bad(f"missing required field 'seed.{key}' ({type_name}).")
+            continue
+        if not _type_ok(table[key], type_name):
+            raise bad(f"field 'seed.{key}' must be {type_name}, not {_describe(table[key])}.")
+    command, creates = table["command"], table["creates"]
+    if not command or not command[0].strip():
+        raise bad("field 'seed.command' must name a program, e.g. [\"python\", \"seed.py\"].")
+    script = command[1] if command[0] in ("python", "python3") and len(command) > 1 else ""
+    if script.endswith(".py") and not (root / "starter" / script).is_file():
+        raise bad(f"field 'seed.command' runs {script!r}, which is not in starter/.")
+    if not creates:
+        raise bad("field 'seed.creates' must list the files the command makes.")
+    for rel in creates:
+        if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise bad(f"field 'seed.creates' entry {rel!r} must be a relative path inside it.")
+        if (root / "starter" / rel).exists():
+            raise bad(
+                f"field 'seed.creates' names {rel!r}, which is already in starter/: the command "
+                "would never run."
+            )
+    database = table.get("database")
+    if database is not None and database not in creates:
+        raise bad(f"field 'seed.database' is {database!r}, which is not one of seed.creates.")
+    return Seed(tuple(command), tuple(creates), database)
 
 
 def _load_scoring(entries: list[dict[str, Any]], bad: Any) -> tuple[ScoringGroup, ...]:

@@ -51,6 +51,13 @@ cpu_seconds = 60                  # CPU time per process (defaults to timeout_se
 disk_mb = 256                     # total writes of a run, the workspace copy included
 open_files = 1024                 # files open at once per process
 
+# Data to work with, made once in the workspace (this example needs none). Uncomment for a
+# challenge whose candidates want a database in the SQL / HTTP consoles or the terminal pane:
+# [seed]
+# command = ["python", "seed.py", "shop.db"]   # in starter/; runs in the workspace, sandboxed
+# creates = ["shop.db"]                        # runs again whenever one of these is missing
+# database = "shop.db"                         # what the SQL and HTTP consoles use
+
 # Hidden test files are grouped by these globs; a test counts in the first group that matches,
 # and a group's weight is shared equally by its tests. Name every hidden file to match one.
 [[scoring]]

@@ -1,13 +1,16 @@
-"""Author's checks for a challenge: the manifest is right, the starter fails, the solution passes,
-every mutant (a patch or a folder) is caught, and the solution's hidden suite is not flaky."""
+"""Author's checks for a challenge: the manifest is right, the starter fails (visibly, so the
+first run shows the problem), the solution passes, every mutant is caught, hidden failures speak
+plain words, and the solution's hidden suite is not flaky."""
 
 from __future__ import annotations
 
 import ast
+import re
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 from tui_assess.challenge.check import CheckResult, Suite, run_check
 from tui_assess.challenge.model import DEFAULT_GROUP, Challenge, load_challenge
 from tui_assess.challenge.mutants import Mutant, MutantError, materialise_mutant, mutants
+from tui_assess.challenge.prepare import SandboxError, console_database, prepare_workspace
 from tui_assess.challenge.workspace import init_workspace
 from tui_assess.errors import UserError
 
@@ -62,6 +66,56 @@ def materialised(challenge: Challenge, layer: Path | Mutant | None) -> Iterator[
             yield materialise_mutant(challenge, layer, dest)
         else:
             yield init_workspace(challenge, dest, layer)
+
+
+_EXCEPTION_RE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s*(.*))?$", re.DOTALL)
+
+
+def bare_message(message: str) -> str | None:
+    """Why a failure message gives a candidate nothing to act on, or None when it speaks.
+
+    Bare: pytest's rendering of an assert without a message (`assert 3 == 4`,
+    `assert 'erin' is None`), an exception name alone (`KeyError`), or one with a lone value
+    (`AssertionError: sha256`, `KeyError: 'erin'`)."""
+    text = message.strip().splitlines()[0].strip() if message.strip() else ""
+    if not text:
+        return "an empty message"
+    if text.startswith("AssertionError: assert"):
+        text = text.removeprefix("AssertionError: ")
+    if text == "assert" or text.startswith("assert "):
+        return "a bare comparison"
+    m = _EXCEPTION_RE.match(text)
+    if m and (m.group(2) is None or len(re.findall(r"[A-Za-z]{2,}", m.group(2))) < 2):
+        return "a bare exception name"
+    return None
+
+
+def _check_seed(challenge: Challenge, workspace: Path) -> tuple[bool, str]:
+    """Run the seed step on a fresh starter workspace: (ok, detail)."""
+    assert challenge.seed is not None
+    try:
+        done = prepare_workspace(challenge, workspace)
+    except SandboxError as exc:
+        return False, f"the sandbox could not start: {exc}"
+    if not done.ok:
+        said = done.output.strip()[-200:]
+        return False, done.reason + (f": {said}" if said else "")
+    detail = f"made {', '.join(done.created)} in {done.seconds:.1f} s"
+    database = console_database(challenge, workspace)
+    if challenge.seed.database is not None:
+        if database is None:
+            return False, f"seed.database {challenge.seed.database} was not made"
+        try:
+            uri = f"{database.resolve().as_uri()}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as conn:
+                tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                n_tables = tables.fetchone()[0]
+        except sqlite3.Error as exc:
+            return False, f"{challenge.seed.database} is not an SQLite database ({exc})"
+        if not n_tables:
+            return False, f"{challenge.seed.database} has no tables"
+        detail += f"; {challenge.seed.database}: {n_tables} tables"
+    return True, detail
 
 
 def _failing(result: CheckResult) -> list[str]:
@@ -141,13 +195,43 @@ def validate(
             )
         )
 
+    if ch.seed is not None:
+        t = time.monotonic()
+        with materialised(ch, None) as ws:
+            add(Row(ch.id, "seed", *_check_seed(ch, ws), time.monotonic() - t))
+
     def run(layer: Path | Mutant | None, suite: Suite) -> CheckResult:
         with materialised(ch, layer) as ws:
             return run_check(ch, ws, suite)
 
+    bare: list[str] = []
+
+    def note_bare(who: str, result: CheckResult) -> None:
+        for t in result.tests:
+            why = bare_message(t.message) if t.status in ("fail", "error") else None
+            if why:
+                bare.append(f"{who} {t.name}: {why} ({t.message.strip()[:60]!r})")
+
+    t = time.monotonic()
+    starter_visible = run(None, "visible")
+    fails = _failing(starter_visible)
+    add(
+        Row(
+            ch.id,
+            "starter fails visible",
+            bool(fails) or starter_visible.status not in ("pass", "error"),
+            f"{len(fails)} of {len(starter_visible.tests)} failing: {_names(fails)}"
+            if fails
+            else _summary(starter_visible)
+            + " (the first run should show the problem: make a visible test fail)",
+            time.monotonic() - t,
+        )
+    )
+
     t = time.monotonic()
     starter = run(None, "hidden")
     fails = _failing(starter)
+    note_bare("starter", starter)
     add(
         Row(
             ch.id,
@@ -182,6 +266,7 @@ def validate(
             add(Row(ch.id, check, False, str(exc), time.monotonic() - t))
             continue
         caught = _failing(res)
+        note_bare(f"mutant {mutant.name}", res)
         add(
             Row(
                 ch.id,
@@ -193,6 +278,16 @@ def validate(
         )
     if not found:
         add(Row(ch.id, "mutants", True, "none defined"))
+    add(
+        Row(
+            ch.id,
+            "hidden failures speak plainly",
+            not bare,
+            f"{len(bare)} bare: " + "; ".join(bare[:3]) + ("; ..." if len(bare) > 3 else "")
+            if bare
+            else "no bare comparison or exception name on the starter or any mutant",
+        )
+    )
 
     if repeat > 1:
         t = time.monotonic()
