@@ -251,13 +251,13 @@ def test_the_shell_sees_no_host_listener_where_the_sandbox_isolates_the_network(
     port = server.getsockname()[1]
     shell = Shell(workspace, Limits())
     try:
-        isolated = "only the run's own loopback" in shell.session.guarantees.get("network", "")
+        isolated = not shell.session.guarantees.get("network", "NOT").startswith("NOT")
         shell.run(
             f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 2)'"
-            " && echo net=open || echo net=closed"
+            " && echo net-$((7*6)) || echo net-$((7*7))"
         )
-        shell.until("net=")
-        opened = "net=open" in shell.out
+        shell.until("net-4")
+        opened = "net-42" in shell.out  # 49: refused
         if not isolated:
             assert opened  # not isolated, and the guarantees say so
             pytest.skip(f"network isolation needs the namespaces mode; this run is "
@@ -272,12 +272,10 @@ def test_the_shell_writes_only_its_workspace(workspace: Path, tmp_path: Path) ->
     outside = tmp_path / "outside.txt"
     shell = Shell(workspace, Limits())
     try:
-        shell.run(f"echo x > inside.txt; echo x > {outside} ; echo rc=$?")
-        shell.until("rc=")
+        shell.run(f"echo x > inside.txt; echo x > {outside} ; echo rc-$((100 + $?))")
+        shell.until("rc-1")
         assert (workspace / "inside.txt").read_text() == "x\n"
-        protects = "read-write" in shell.session.guarantees.get("file_system", "") or (
-            shell.session.sandbox_mode != "rlimits"
-        )
+        protects = not shell.session.guarantees.get("file_system", "NOT").startswith("NOT")
         if not protects:
             pytest.skip(f"file system isolation needs namespaces or landlock; this run is "
                         f"{shell.session.sandbox_mode}")
@@ -288,8 +286,8 @@ def test_the_shell_writes_only_its_workspace(workspace: Path, tmp_path: Path) ->
 
 def test_closing_kills_what_the_shell_started_and_removes_the_run(workspace: Path) -> None:
     shell = Shell(workspace, Limits())
-    shell.run("setsid sleep 1200 & echo pid=$((0 + $!))")
-    out = shell.until("pid=")
+    shell.run("setsid sleep 1200 & echo started-$((40 + 2))")
+    out = shell.until("started-42")
     time.sleep(0.3)
     run_dir = shell.session.run.run_dir if shell.session.run else None
     sleepers = [
