@@ -164,13 +164,20 @@ def challenge_group() -> None:
     type=click.IntRange(1, 16),
     help="Validate this many challenges at once.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on advice (a starter that passes its visible tests, bare hidden messages).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool) -> None:
+def validate_cmd(
+    paths: tuple[Path, ...], repeat: int, jobs: int, strict: bool, as_json: bool
+) -> None:
     """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
 
-    Exit code 0 when every check passes, 1 otherwise.
+    Exit code 0 when every required check passes (and, with --strict, every advice), 1 otherwise.
     """
-    from tui_assess.challenge.validate import format_table, validate
+    from tui_assess.challenge.validate import format_table, rows_ok, validate
 
     folders = [p for p in paths if p.is_dir()]
     missing = [p for p in paths if not p.is_dir()]
@@ -181,16 +188,20 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_folder = list(pool.map(lambda f: validate(f, repeat=repeat), folders))
     rows = [row for folder_rows in per_folder for row in folder_rows]
+    ok = rows_ok(rows, strict)
     if as_json:
-        emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
+        emit_json({"ok": ok, "strict": strict, "checks": [r.to_json() for r in rows]})
     else:
         click.echo(format_table(rows))
-        bad = [r for r in rows if not r.ok]
+        bad = [r for r in rows if not r.ok and r.counts(strict)]
+        advice = [r for r in rows if not r.ok and not r.counts(strict)]
         click.echo(
-            f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
-            + (f"; {len(bad)} failed." if bad else ".")
+            f"\n{len(rows) - len(bad) - len(advice)} of {len(rows)} checks passed"
+            + (f"; {len(bad)} failed" if bad else "")
+            + (f"; {len(advice)} advice not followed (--strict fails on them)" if advice else "")
+            + "."
         )
-    sys.exit(0 if all(r.ok for r in rows) else 1)
+    sys.exit(0 if ok else 1)
 
 
 @challenge_group.command("new")
