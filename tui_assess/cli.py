@@ -370,20 +370,25 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
 def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
               dask_address: str | None, results: Path | None,
               challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
-    """Regrade each SESSION: rebuild the submitted files, run the hidden tests in the sandbox,
-    compare with what the session recorded.
+    """Regrade each SESSION (a file, or a folder of them): rebuild the submitted files, run the
+    hidden tests in the sandbox, compare with what the session recorded.
 
     Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
     tampered; 2 when a file is not a session or its challenge cannot be found.
     """
-    from tui_assess.report.grade import grade_sessions, parse_shard, worker_probe
+    from tui_assess.report.grade import (
+        describe_probe,
+        expand_sessions,
+        grade_sessions,
+        parse_shard,
+        worker_probe,
+    )
     from tui_assess.report.results import default_path
 
     slice_ = parse_shard(shard) if shard else None
+    files = expand_sessions(sessions)
     if dask_address is None:
-        probe = worker_probe()
-        note = f" ({probe['note']})" if probe.get("note") else ""
-        click.echo(f"sandbox here: {probe['sandbox']}{note}; {jobs} worker process"
+        click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
                    f"{'es' if jobs > 1 else ''}", err=True)
 
     def progress(row: Any) -> None:
@@ -396,7 +401,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
             cached = " (stored)" if row.cached else ""
             click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
 
-    run = grade_sessions(list(sessions), results=results or default_path(sessions[0]),
+    run = grade_sessions(files, results=results or default_path(files[0]),
                          jobs=jobs, shard=slice_, dask_address=dask_address,
                          challenge_dirs=list(challenge_dirs), progress=progress,
                          regrade=regrade)
@@ -404,8 +409,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
         emit_json(run.to_json())
     else:
         for name, w in run.workers.items():
-            note = f" ({w['note']})" if w.get("note") else ""
-            click.echo(f"worker {name}: sandbox {w.get('sandbox')}{note}", err=True)
+            click.echo(f"worker {name}: {describe_probe(w)}", err=True)
         counts: dict[str, int] = {}
         for row in run.rows:
             counts[row.status] = counts.get(row.status, 0) + 1
