@@ -18,7 +18,7 @@ from tui_assess.sandbox import modes
 
 MODES = [
     pytest.param(m, marks=pytest.mark.skipif(bool(modes.unavailable(m)), reason=f"{m}: {modes.unavailable(m)}"))
-    for m in ("namespaces", "rlimits")
+    for m in modes.MODES
 ]
 
 
