@@ -118,7 +118,7 @@ def call(fn, *args, **kwargs):
 def raise_(kind, *args):
     raise {"value": ValueError, "key": KeyError, "os": OSError, "limit": LimitError,
            "throttled": Throttled, "exit": SystemExit, "kbd": KeyboardInterrupt,
-           "stop": Stop}[kind](*args)
+           "stop": Stop, "genexit": GeneratorExit}[kind](*args)
 
 
 def call_and_reraise(fn):
@@ -521,12 +521,12 @@ def test_a_judge_exception_comes_back_as_the_original_object(cand) -> None:
     assert again.value is original
 
 
-@pytest.mark.parametrize("kind", ["exit", "kbd", "stop"])
+@pytest.mark.parametrize("kind", ["exit", "kbd", "genexit", "stop"])
 def test_base_exceptions_never_cross_as_themselves(cand, kind: str) -> None:
     with pytest.raises(CandidateBaseException) as info:
         cand.raise_(kind, 0)
     assert isinstance(info.value, Exception)
-    assert type(info.value).__name__ in {"SystemExit", "KeyboardInterrupt", "Stop"}
+    assert type(info.value).__name__ in {"SystemExit", "KeyboardInterrupt", "GeneratorExit", "Stop"}
 
 
 def test_a_pytest_outcome_raised_by_a_fake_is_not_replayed_as_a_skip(cand) -> None:
