@@ -44,6 +44,7 @@ from tui_assess.runner.snapshot import digest_tree, not_workspace
 from tui_assess.safecopy import copy_tree
 from tui_assess.sandbox import events as sev
 from tui_assess.sandbox.run import SandboxRun
+from tui_assess.sandbox.spec import SandboxError
 
 EventSink = Callable[[RunEvent], None]
 
@@ -222,7 +223,13 @@ def run_suite(
     try:
         work, tests, host = _stage(spec, stage)
         snapshot = digest_tree(work)
-        run = SandboxRun(limits, spec.sandbox, on_event=state.on_sandbox)
+        try:
+            run = SandboxRun(limits, spec.sandbox, on_event=state.on_sandbox)
+        except SandboxError as exc:
+            return RunResult(
+                "error", [], Resources(), "none", {}, snapshot,
+                reason=f"The sandbox could not start the tests: {exc}",
+            )
         try:
             run.copy_in(work, "area/work")
             run.copy_in(tests, "private/tests")
