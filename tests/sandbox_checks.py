@@ -351,6 +351,11 @@ def abstract(name):
     s.connect("\\0" + name)
     s.close()
 attempt("connect_abstract_socket", lambda: abstract(env["P_ABSTRACT"]))
+def unix_path(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.close()
+attempt("connect_unix_path", lambda: unix_path(env["P_UNIX"]))
 attempt("signal_runner", lambda: os.kill(int(env["P_RUNNER"]), 0))
 attempt("signal_supervisor", lambda: os.kill(int(env["P_SUPERVISOR"]), 0))
 attempt("see_processes", lambda: len([p for p in os.listdir("/proc") if p.isdigit()]))
@@ -372,6 +377,9 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
     abstract.bind("\0tui-assess-probe-" + token)
     abstract.listen()
     outside = Path(tempfile.mkdtemp(prefix="sandbox-probe-"))
+    named = socket.socket(socket.AF_UNIX)
+    named.bind(str(outside / "service.sock"))
+    named.listen()
     import tui_assess
 
     with SandboxRun(SMALL, mode) as run:
@@ -388,12 +396,14 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
             "P_RUNNER": str(os.getpid()),
             "P_SUPERVISOR": str(run._supervisor.pid if run._supervisor else 0),
             "P_TOKEN": token,
+            "P_UNIX": str(outside / "service.sock"),
         }
         proc = run.spawn(py("probe", PROBE, run, env=env))
         proc.wait(20)
     text = run.output("probe")
     listener.close()
     abstract.close()
+    named.close()
     shutil.rmtree(outside, ignore_errors=True)
     with contextlib.suppress(OSError):
         os.unlink(f"/dev/shm/probe-{token}")
@@ -463,6 +473,20 @@ def check_cannot_signal_outside_the_run(mode: str) -> tuple[list[str], dict[str,
     without the signal), nor an abstract unix socket outside the run reached."""
     return _probe_check(mode, "signals", ["signal_runner", "signal_supervisor", "connect_abstract_socket"])
 
+
+
+@check
+def check_named_unix_sockets_as_stated(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A unix socket with a path outside the run: unreachable where the network row says the
+    network is isolated; where the sentence admits it, it is reachable (Landlock ABI <= 7)."""
+    results, guarantees, ran = probe(mode)
+    reached = results["connect_unix_path"][0] == "ok"
+    said = guarantees["network"]
+    admits = said.startswith("NOT isolated") or "unix sockets with a path NOT isolated" in said
+    problems = [] if ran == mode else [f"asked for {mode}, ran {ran}"]
+    if reached and not admits:
+        problems.append(f"reached a named socket outside the run; the guarantee says {said!r}")
+    return problems, {"mode": ran, "reached": reached, "guarantee": said}
 
 
 def _stopped_run(
@@ -587,6 +611,7 @@ try:
         print("held", (i + 1) * 30, "MB", flush=True)
 except OSError as exc:
     print("refused:", exc, flush=True)
+    sys.exit(0)
 time.sleep(30)
 """
 

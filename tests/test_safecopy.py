@@ -259,6 +259,16 @@ def test_snapshot_skips_what_a_copy_refuses(
     assert set(read_workspace(tree)) == set(after)
 
 
+def test_a_hostile_name_cannot_break_the_line_or_reach_the_terminal(
+    tree: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(tree / "a\nb\x1b[2Jc")
+    with pytest.raises(UserError) as info:
+        copy_tree(tree, tmp_path / "copy")
+    assert_one_sentence(str(info.value), "a\\nb\\x1b[2Jc", "named pipe")
+    assert "\x1b" not in str(info.value)
+
+
 def test_cap_refuses_a_large_file(tree: Path, tmp_path: Path) -> None:
     (tree / "big.bin").write_bytes(b"x" * (2 * 2**20))
     with pytest.raises(UserError) as info:

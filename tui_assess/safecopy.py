@@ -25,6 +25,7 @@ never followed.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -295,10 +296,8 @@ class _Walk:
 
 
 def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    while chunk := os.read(fd, _CHUNK):
-        chunks.append(chunk)
-    return b"".join(chunks)
+    with io.FileIO(fd, closefd=False) as f:  # one buffer sized by fstat, as read_bytes does
+        return f.readall()
 
 
 def _open_inside(root_fd: int, rel: str) -> int | None:

@@ -294,11 +294,11 @@ def finish_candidate(plan: CandidatePlan) -> None:
     apply_rlimits(plan.cfg["limits"], nproc_limit(plan.cfg))
     if plan.cfg["is_root"]:
         drop_capabilities()
+    no_new_privs()  # Landlock requires it of an unprivileged process
     if plan.cfg["mode"] == "landlock":
         from _landlock import restrict_candidate  # type: ignore[import-not-found]
 
         restrict_candidate(plan)
-    no_new_privs()
 
 
 def take_terminal(fd: int) -> None:

@@ -42,7 +42,7 @@ LANDLOCK_CREATE_RULESET = 444
 LANDLOCK_CREATE_RULESET_VERSION = 1
 
 # Modes whose supervisor side is built; the others are skipped with a note.
-BUILT: tuple[str, ...] = ("namespaces", "rlimits")
+BUILT: tuple[str, ...] = MODES
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,12 @@ def guarantees(mode: str, facts: Facts) -> dict[str, str]:
     elif mode == "landlock":
         g.update(
             file_system=(
-                "Landlock: it reads only system files and the interpreter's stdlib (no "
+                "Landlock: it reads only system files, /proc and the interpreter's stdlib (no "
                 "site-packages) and writes only its own folders"
             ),
             network=(
-                "Landlock: TCP bind and connect only on the run's port pool; UDP and other "
-                "protocols NOT isolated"
+                "Landlock: TCP bind and connect only on the run's port pool; UDP and unix "
+                "sockets with a path NOT isolated"
                 if abi >= 4
                 else "NOT isolated: this kernel's Landlock has no network rules (ABI 4 needed)"
             ),

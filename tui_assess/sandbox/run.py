@@ -88,6 +88,35 @@ def become_subreaper() -> None:
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+PORT_POOL_SIZE = 8
+PORT_RANGE = (20000, 32768)  # below Linux's ephemeral range (32768-60999)
+
+
+def loopback_port_pool(size: int = PORT_POOL_SIZE) -> list[int]:
+    """A few TCP ports free on 127.0.0.1 now, for a landlock run's servers.
+
+    Landlock (ABI 4) allows candidates TCP only on these: the judge binds its servers to them
+    (RunClient.ports). Free when picked, not reserved: a clash makes the judge's bind fail
+    loudly, never a candidate reach something else.
+    """
+    import random
+    import socket
+
+    pool: list[int] = []
+    rng = random.Random()
+    while len(pool) < size:
+        port = rng.randrange(*PORT_RANGE)
+        if port in pool:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        pool.append(port)
+    return sorted(pool)
+
+
 def inode_cap(limits: Limits) -> int:
     """Files a run may create: 256 per MB of disk budget (its tmpfs's inode count)."""
     return max(4096, limits.disk_mb * 256)
@@ -275,6 +304,7 @@ class SandboxRun:
             for name in ("python", "python3"):
                 (self.bin_dir / name).symlink_to(self.python)
             self.cgroup = RunCgroup.create(limits.processes + 3, limits.memory_mb)
+            self.ports = loopback_port_pool()
             self.mode, self.mode_note = self._start_supervisor(order, force_note)
             self._area_dirs = list(area_dirs)
             for name in self._area_dirs:
@@ -324,6 +354,7 @@ class SandboxRun:
             "is_root": self.is_root,
             "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
             "view": system_view(),
+            "ports": self.ports if mode == "landlock" else [],
             "newroot": str(self.run_dir / "root"),
             "limits": {
                 "cpu_seconds": limits.cpu_limit_seconds,
