@@ -186,9 +186,12 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     else:
         click.echo(format_table(rows))
         bad = [r for r in rows if not r.ok]
+        warned = sum(r.warning for r in rows)
         click.echo(
             f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
-            + (f"; {len(bad)} failed." if bad else ".")
+            + (f"; {len(bad)} failed" if bad else "")
+            + (f"; {warned} with a warning" if warned else "")
+            + "."
         )
     sys.exit(0 if all(r.ok for r in rows) else 1)
 
