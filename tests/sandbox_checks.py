@@ -489,6 +489,69 @@ def check_named_unix_sockets_as_stated(mode: str) -> tuple[list[str], dict[str, 
     return problems, {"mode": ran, "reached": reached, "guarantee": said}
 
 
+@check
+def check_shell_on_a_pty_writes_the_workspace(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """The pane's shell: a pty as its controlling terminal, the real workspace writable (as root
+    too: files it makes there stay the user's), and `exit` ends it."""
+    import pty
+
+    workspace = Path(tempfile.mkdtemp(prefix="sandbox-workspace-"))
+    (workspace / "given.txt").write_text("from the user\n")
+    master, slave = pty.openpty()
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        spec = CandidateSpec("shell", ["bash", "--norc", "--noprofile", "-i"], workspace, {},
+                             rw=[workspace], tty=slave)
+        proc = run.spawn(spec)
+        os.close(slave)
+        script = (
+            "tty; cat given.txt; echo made > made.txt; "
+            "python3 -c 'import os; print(\"tty-ok\", os.isatty(0), os.getpgrp() == os.tcgetpgrp(0))'; exit 7\n"
+        )
+        os.write(master, script.encode())
+        seen = b""
+        end = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < end:
+            import select
+
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        rc = proc.wait(5)
+    os.close(master)
+    text = seen.decode(errors="replace")
+    made = workspace / "made.txt"
+    if rc != 7:
+        problems.append(f"shell exit {rc}")
+    if "from the user" not in text or "tty-ok True True" not in text:
+        problems.append(f"shell said {text[-400:]!r}")
+    if not made.exists() or made.stat().st_uid != os.getuid():
+        problems.append("made.txt missing, or not owned by the user: " + (str(made.stat().st_uid) if made.exists() else "missing"))
+    shutil.rmtree(workspace, ignore_errors=True)
+    return problems, {"mode": run.mode, "tty": text.split("\n")[1:2]}
+
+
+@check
+def check_cancel_and_kill_end_candidates(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """kill() ends one candidate; stop("cancelled") ends the rest and says so (no limit)."""
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        sleep = "import time; time.sleep(60)"
+        one, two = run.spawn(py("one", sleep, run)), run.spawn(py("two", sleep, run))
+        one.kill()
+        if one.wait(5) is None or two.poll() is not None:
+            problems.append(f"kill(): one {one.returncode}, two {two.returncode}")
+        run.stop("cancelled")
+        if two.wait(5) is None:
+            problems.append("stop('cancelled') left a candidate running")
+    res = run.final_resources
+    if res.limit_hit is not None or "cancelled" not in res.reason:
+        problems.append(f"limit_hit {res.limit_hit!r}, reason {res.reason!r}")
+    return problems, {"mode": run.mode, "rc": [one.returncode, two.returncode]}
+
+
 def _stopped_run(
     mode: str, limits: Limits, code: str, name: str = "c", timeout: float = 30,
     args: list[str] | None = None,
