@@ -26,7 +26,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_assess.sandbox import CandidateSpec, Limits, ResourceSample, SandboxRun, current_run
+from tui_assess.sandbox import (
+    CandidateSpec,
+    Limits,
+    ResourceSample,
+    SandboxError,
+    SandboxRun,
+    current_run,
+)
 from tui_assess.sandbox.modes import MODES, unavailable
 from tui_assess.sandbox.monitor import read_stat
 
@@ -531,6 +538,28 @@ def check_shell_on_a_pty_writes_the_workspace(mode: str) -> tuple[list[str], dic
         problems.append("made.txt missing, or not owned by the user: " + (str(made.stat().st_uid) if made.exists() else "missing"))
     shutil.rmtree(workspace, ignore_errors=True)
     return problems, {"mode": run.mode, "tty": text.split("\n")[1:2]}
+
+
+@check
+def check_short_lived_programs_start_and_report(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A program that exits at once still starts cleanly and reports its code (its namespace
+    init may be gone before the supervisor has finished with it)."""
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        codes = []
+        for i, prog in enumerate(["/bin/true", "/bin/false"] * 3):
+            spec = CandidateSpec(f"quick{i}", [prog], run.area / "work", {}, rw=[run.area / "work"])
+            codes.append(run.spawn(spec).wait(10))
+        # A cwd the candidate cannot see is a failure to start, said as one sentence.
+        try:
+            run.spawn(CandidateSpec("nowhere", ["/bin/true"], run.run_dir / "nowhere", {}, rw=[]))
+            problems.append("a candidate started in a folder that does not exist")
+        except SandboxError as exc:
+            if "could not start" not in str(exc):
+                problems.append(f"start failure said {exc}")
+    if codes != [0, 1] * 3:
+        problems.append(f"exit codes {codes}")
+    return problems, {"mode": run.mode, "codes": codes}
 
 
 @check
