@@ -213,6 +213,47 @@ def check_daemon_that_kills_supervisor_is_killed(mode: str) -> tuple[list[str], 
     return problems, facts
 
 
+RUNNER = """
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from sandbox_checks import DAEMON, SMALL, py
+from tui_assess.sandbox import SandboxRun
+run = SandboxRun(SMALL, sys.argv[1])
+run.spawn(py("d", DAEMON.format(kill_supervisor=False), run, sys.argv[2]))
+print(run.mode, run.run_dir, flush=True)
+time.sleep(60)
+"""
+
+
+@check
+def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """The runner itself is killed (kill -9, a closed terminal): the supervisor still ends the
+    run, the candidate's double-forked daemon included."""
+    import subprocess
+
+    token = secrets.token_hex(8)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, mode, token, str(Path(__file__).parent)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    first = (runner.stdout.readline() if runner.stdout else "").split()
+    problems = [] if first[:1] == [mode] else [f"runner said {first}"]
+    wait_for(lambda: len(processes_with_token(token)) >= 2, 10)  # the candidate and its daemon
+    before = len(processes_with_token(token))
+    runner.kill()
+    runner.wait()
+    if not wait_for(lambda: not processes_with_token(token), 10):
+        left = processes_with_token(token)
+        problems.append(f"{len(left)} process(es) outlived the killed runner")
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    if before < 2:
+        problems.append(f"only {before} candidate processes were seen before the kill")
+    if len(first) > 1:
+        shutil.rmtree(first[1], ignore_errors=True)  # the runner could not remove it
+    return problems, {"mode": mode, "before": before}
+
+
 @check
 def check_output_cap_stops_the_run(mode: str) -> tuple[list[str], dict[str, Any]]:
     """Past output_kb the rest is discarded, the run is stopped, a marker says so."""

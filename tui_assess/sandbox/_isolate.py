@@ -57,8 +57,12 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0) -> None:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """SIGKILL this process when the runner dies (and exit now if it already has)."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    """SIGTERM this process when the runner dies (and exit now if it already has).
+
+    SIGTERM, not SIGKILL: the supervisor's loop answers it by killing every process of the
+    run first; a candidate's double-forked daemon would not die with it on its own.
+    """
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:
         os._exit(SETUP_FAILED)
 

@@ -167,8 +167,8 @@ class Supervisor:
                 self.reply(sock, {"error": f"unknown or unauthorised request {op!r}"}, msg)
         except _isolate.SetupError as exc:
             self.reply(sock, {"error": str(exc)}, msg)
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            self.reply(sock, {"error": f"{op}: {exc}"}, msg)
+        except Exception as exc:  # noqa: BLE001 - one bad request must not end the run
+            self.reply(sock, {"error": f"{op}: {type(exc).__name__}: {exc}"}, msg)
 
     def info(self) -> dict[str, Any]:
         return {
