@@ -297,3 +297,17 @@ def test_report_modules_are_headless(module: str) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert json.loads(proc.stdout) == []
+
+
+def test_charts_keep_peaks_and_stay_small() -> None:
+    from tui_assess.report.html import MAX_POINTS, svg_series
+
+    samples = [[i * 1.0, 5.0, 80.0] for i in range(7200)]
+    samples[4321][1] = 97.5  # one spike in two hours of samples
+    svg = str(svg_series(samples, 1, label="CPU", unit="%"))
+    points = re.search(r'points="([^"]*)"', svg)
+    assert points is not None and len(points.group(1).split()) == MAX_POINTS
+    assert "peak 97.5 %" in svg
+    ys = [float(p.split(",")[1]) for p in points.group(1).split()]
+    assert len(set(ys)) == 2  # the spike survived the thinning
+    assert "No memory samples" in str(svg_series([[0, "x"]], 2, label="Memory", unit="MB"))

@@ -68,11 +68,14 @@ def test_review_table_side_by_side_and_quit(tmux_review: Tmux) -> None:
     screen = t.wait_for("4 sessions, 1 failing verification, 1 similar pairs", timeout=60)
     assert "tampered" in screen and "100/100" in screen
     assert "cy.tasession (" in screen and "dan.tasession (" in screen  # the flagged pair
-    for _ in range(4):  # rows are sorted by score: walk down to dan's
-        if highlighted(t) == "dan.tasession":
+    for _ in range(4):  # rows are sorted by score: walk down to dan's, one row at a time
+        before = highlighted(t)
+        if before == "dan.tasession":
             break
         t.send("Down")
-        time.sleep(0.3)
+        deadline = time.monotonic() + 10  # a loaded machine may draw late: wait for the move
+        while highlighted(t) == before and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert highlighted(t) == "dan.tasession", t.screen()
     t.send("s")
     side = t.wait_for("fingerprints shared", timeout=20)

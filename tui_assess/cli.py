@@ -447,7 +447,7 @@ def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_
     elif interactive:
         from tui_assess.ui.screens.review import ReviewApp
 
-        ReviewApp(review).run()
+        ReviewApp(review, list(challenge_dirs)).run()
     elif not written:
         for line in format_table(review):
             click.echo(line)

@@ -118,6 +118,10 @@ def diff_lines(diff: str) -> list[Markup]:
 # --------------------------------------------------------------------------- charts
 
 
+MAX_POINTS = 400
+"""Points per chart line: more than a chart's width in pixels buys nothing."""
+
+
 def _polyline(points: Iterable[tuple[float, float]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
@@ -127,6 +131,10 @@ def svg_series(samples: list[Any], index: int, *, label: str, unit: str,
     """A line chart of column ``index`` of [t, ...] samples, as inline SVG."""
     pts = [(_num(s[0]), _num(s[index])) for s in samples
            if isinstance(s, (list, tuple)) and len(s) > index]
+    if len(pts) > MAX_POINTS:  # a 2-hour session has 7,200 app samples: keep each slice's peak
+        step = len(pts) / MAX_POINTS
+        pts = [max(pts[int(i * step):max(int((i + 1) * step), int(i * step) + 1)],
+                   key=lambda p: p[1]) for i in range(MAX_POINTS)]
     if len(pts) < 2:
         return Markup('<p class="muted">{}</p>').format(f"No {label.lower()} samples recorded.")
     t0, t1 = pts[0][0], max(p[0] for p in pts)

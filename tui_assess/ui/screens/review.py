@@ -20,6 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from tui_assess.errors import UserError
 from tui_assess.report.review import Review, ReviewRow, describe_similar
 
 INTEGRITY_STYLE = {"intact": "green", "tampered": "bold red", "truncated": "bold red",
@@ -51,14 +52,24 @@ def similar_cell(row: ReviewRow) -> Text:
     return Text("; ".join(describe_similar(s) for s in row.similar), style="bold yellow")
 
 
-def replay_screen(path: Path) -> Screen[Any] | None:
-    """The replay screen for a session, when this installation has one."""
+def replay_screen(path: Path, challenge_dirs: list[Path]) -> Screen[Any] | None:
+    """The replay screen (``tui-assess replay``) for a session, with its challenge when it can
+    be found (so replay can re-run tests); None where this installation has no replay."""
     try:
         from tui_assess.ui.screens import replay  # type: ignore[attr-defined]
     except ImportError:
         return None
     cls = getattr(replay, "ReplayScreen", None)
-    return cls(path) if cls is not None else None
+    if cls is None:
+        return None
+    from tui_assess.report.grade import find_challenge
+    from tui_assess.session.timeline import Timeline
+
+    timeline = Timeline.open(path)
+    challenge_id = str((timeline.session_start or {}).get("challenge_id") or "")
+    challenge = find_challenge(challenge_id, challenge_dirs) if challenge_id else None
+    screen: Screen[Any] = cls(timeline, challenge=challenge)
+    return screen
 
 
 class ReviewScreen(Screen[None]):
@@ -73,9 +84,10 @@ class ReviewScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", id="review.quit", tooltip="Leave the review."),
     ]
 
-    def __init__(self, review: Review) -> None:
+    def __init__(self, review: Review, challenge_dirs: list[Path] | None = None) -> None:
         super().__init__()
         self.review = review
+        self.challenge_dirs = list(challenge_dirs or [])
 
     def compose(self) -> ComposeResult:
         pairs = sum(len(p) for p in self.review.pairs.values())
@@ -141,7 +153,11 @@ class ReviewScreen(Screen[None]):
             self.notify(f"{Path(r.path).name} cannot be replayed: {r.integrity_detail}",
                         severity="error", markup=False)
             return
-        screen = replay_screen(Path(r.path))
+        try:
+            screen = replay_screen(Path(r.path), self.challenge_dirs)
+        except UserError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
         if screen is None:
             self.notify("Replay is not available in this installation: "
                         f"tui-assess replay {r.path}", severity="warning", markup=False)
@@ -202,12 +218,14 @@ class SideBySideScreen(Screen[None]):
 class ReviewApp(App[None]):
     """``tui-assess review DIR`` in a terminal."""
 
-    CSS_PATH = "../styles/review.tcss"
+    # The app's stylesheet too: replay, opened from a row, is styled there.
+    CSS_PATH = ["../styles/app.tcss", "../styles/review.tcss"]
     TITLE = "tui-assess review"
 
-    def __init__(self, review: Review) -> None:
+    def __init__(self, review: Review, challenge_dirs: list[Path] | None = None) -> None:
         super().__init__()
         self.review = review
+        self.challenge_dirs = list(challenge_dirs or [])
 
     def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.review))
+        self.push_screen(ReviewScreen(self.review, self.challenge_dirs))
