@@ -26,7 +26,7 @@ def test_bundled_challenges_validate() -> None:
     repeat = os.environ.get("TUI_ASSESS_VALIDATE_REPEAT", "5")
     proc = subprocess.run(
         [sys.executable, "-m", "tui_assess", "challenge", "validate", *map(str, CHALLENGES),
-         "--repeat", repeat, "--jobs", "2", "--json"],
+         "--repeat", repeat, "--jobs", "2", "--strict", "--json"],
         capture_output=True,
         text=True,
         timeout=1500,

@@ -208,6 +208,18 @@ def test_unknown_challenge_and_not_a_session_exit_2(cohort: dict[str, Path],
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 
+def test_a_folder_stands_for_its_sessions(cohort: dict[str, Path], tmp_path: Path) -> None:
+    proc = cli("grade", str(tmp_path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert sorted(Path(s["session"]).name for s in doc["sessions"]) == [
+        "ada.tasession", "bob.tasession", "cy.tasession", "dee.tasession"]
+    assert (tmp_path / "grades.sqlite").is_file()  # beside the sessions
+    (tmp_path / "empty").mkdir()
+    empty = cli("grade", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and empty.stderr.startswith("tui-assess: no session files")
+
+
 def test_compare_tests_and_parse_shard() -> None:
     a = [{"name": "t", "status": "pass"}, {"name": "t", "status": "fail"},
          {"name": "u", "status": "pass"}]

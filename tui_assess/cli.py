@@ -164,13 +164,20 @@ def challenge_group() -> None:
     type=click.IntRange(1, 16),
     help="Validate this many challenges at once.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on advice (a starter that passes its visible tests, bare hidden messages).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool) -> None:
+def validate_cmd(
+    paths: tuple[Path, ...], repeat: int, jobs: int, strict: bool, as_json: bool
+) -> None:
     """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
 
-    Exit code 0 when every check passes, 1 otherwise.
+    Exit code 0 when every required check passes (and, with --strict, every advice), 1 otherwise.
     """
-    from tui_assess.challenge.validate import format_table, validate
+    from tui_assess.challenge.validate import format_table, rows_ok, validate
 
     folders = [p for p in paths if p.is_dir()]
     missing = [p for p in paths if not p.is_dir()]
@@ -181,16 +188,20 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_folder = list(pool.map(lambda f: validate(f, repeat=repeat), folders))
     rows = [row for folder_rows in per_folder for row in folder_rows]
+    ok = rows_ok(rows, strict)
     if as_json:
-        emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
+        emit_json({"ok": ok, "strict": strict, "checks": [r.to_json() for r in rows]})
     else:
         click.echo(format_table(rows))
-        bad = [r for r in rows if not r.ok]
+        bad = [r for r in rows if not r.ok and r.counts(strict)]
+        advice = [r for r in rows if not r.ok and not r.counts(strict)]
         click.echo(
-            f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
-            + (f"; {len(bad)} failed." if bad else ".")
+            f"\n{len(rows) - len(bad) - len(advice)} of {len(rows)} checks passed"
+            + (f"; {len(bad)} failed" if bad else "")
+            + (f"; {len(advice)} advice not followed (--strict fails on them)" if advice else "")
+            + "."
         )
-    sys.exit(0 if all(r.ok for r in rows) else 1)
+    sys.exit(0 if ok else 1)
 
 
 @challenge_group.command("new")
@@ -355,20 +366,25 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
 def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
               dask_address: str | None, results: Path | None,
               challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
-    """Regrade each SESSION: rebuild the submitted files, run the hidden tests in the sandbox,
-    compare with what the session recorded.
+    """Regrade each SESSION (a file, or a folder of them): rebuild the submitted files, run the
+    hidden tests in the sandbox, compare with what the session recorded.
 
     Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
     tampered; 2 when a file is not a session or its challenge cannot be found.
     """
-    from tui_assess.report.grade import grade_sessions, parse_shard, worker_probe
+    from tui_assess.report.grade import (
+        describe_probe,
+        expand_sessions,
+        grade_sessions,
+        parse_shard,
+        worker_probe,
+    )
     from tui_assess.report.results import default_path
 
     slice_ = parse_shard(shard) if shard else None
+    files = expand_sessions(sessions)
     if dask_address is None:
-        probe = worker_probe()
-        note = f" ({probe['note']})" if probe.get("note") else ""
-        click.echo(f"sandbox here: {probe['sandbox']}{note}; {jobs} worker process"
+        click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
                    f"{'es' if jobs > 1 else ''}", err=True)
 
     def progress(row: Any) -> None:
@@ -381,7 +397,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
             cached = " (stored)" if row.cached else ""
             click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
 
-    run = grade_sessions(list(sessions), results=results or default_path(sessions[0]),
+    run = grade_sessions(files, results=results or default_path(files[0]),
                          jobs=jobs, shard=slice_, dask_address=dask_address,
                          challenge_dirs=list(challenge_dirs), progress=progress,
                          regrade=regrade)
@@ -389,8 +405,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
         emit_json(run.to_json())
     else:
         for name, w in run.workers.items():
-            note = f" ({w['note']})" if w.get("note") else ""
-            click.echo(f"worker {name}: sandbox {w.get('sandbox')}{note}", err=True)
+            click.echo(f"worker {name}: {describe_probe(w)}", err=True)
         counts: dict[str, int] = {}
         for row in run.rows:
             counts[row.status] = counts.get(row.status, 0) + 1

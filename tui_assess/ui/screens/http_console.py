@@ -51,6 +51,16 @@ class HttpConsoleScreen(Screen[None]):
         self.server: AppServer | None = None
         self.last: HttpResponse | None = None
 
+    @classmethod
+    def for_workspace(cls, workspace: Path) -> HttpConsoleScreen | str:
+        """The console on the workspace's app, or why there is none (one sentence)."""
+        from tui_assess.ui.http_service import find_app_module
+
+        module = find_app_module(workspace)
+        if module is None:
+            return "No app found: add app.py with a WSGI `app` or `make_app()`."
+        return cls(workspace, module)
+
     def compose(self) -> ComposeResult:
         yield Label(
             f"HTTP console · {self.module}.py · ctrl+r sends · f5 restarts · escape closes",

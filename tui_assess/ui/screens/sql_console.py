@@ -43,6 +43,15 @@ class SqlConsoleScreen(Screen[None]):
         self.initial_query = query or self._default_query()
         self.last: QueryResult | None = None
 
+    @classmethod
+    def for_workspace(cls, workspace: Path) -> SqlConsoleScreen | str:
+        """The console, or why this workspace has none (one sentence)."""
+        from tui_assess.ui.sql import has_database
+
+        if not has_database(workspace):
+            return "This workspace has no database (*.db, *.sqlite or *.sql file)."
+        return cls(workspace)
+
     def _default_query(self) -> str:
         return "SELECT name, type FROM sqlite_master ORDER BY name;"
 
