@@ -332,7 +332,7 @@ async def test_sql_console_queries_read_only(tmp_path: Path) -> None:
         await pilot.press("ctrl+r")
         await wait_for_workers(pilot, "sql")
         rows = console.query_one("#sql-rows", DataTable)
-        assert rows.row_count == 1 and rows.get_row_at(0) == ["paid", "2"]
+        assert rows.row_count == 1 and [str(c) for c in rows.get_row_at(0)] == ["paid", "2"]
         assert "orders_status" in str(console.query_one("#sql-plan").render())
         assert " ms" in str(console.query_one("#sql-timing", Label).render())
         query.load_text("DELETE FROM orders")

@@ -404,3 +404,23 @@ async def test_the_pane_says_when_a_limit_stopped_a_command(tmp_path: Path) -> N
         assert words.startswith("The command used more than") and "CPU" in words
         assert any("CPU" in n.message for n in app._notifications)
         assert pane.running
+
+
+@async_test
+async def test_marks_split_between_reads_and_a_flood_still_record_the_command(
+    tmp_path: Path,
+) -> None:
+    from tui_assess.ui.widgets.terminal import new_emulator
+
+    hooks = RecordingHooks()
+    app = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane = workspace_screen(app).terminal
+        pane.vt, pane.stream = new_emulator(60, 10)
+        pane._feed("\x1b]133;A\x07ws $ \x1b]13")
+        pane._feed("3;B\x07yes tui-flood\r\n\x1b]1")
+        pane._feed("33;C\x07" + "tui-flood\r\n" * 20000)  # 200 KB: drawn from its tail
+        pane._feed("\x1b]133;D;130\x07\x1b]133;A\x07ws $ \x1b]133;B\x07")
+        assert calls(hooks, "terminal_command") == [("yes tui-flood",)]
+        assert pane.screen_text().splitlines()[-2:] == ["tui-flood", "ws $"]

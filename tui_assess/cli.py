@@ -14,6 +14,7 @@ import click
 
 from tui_assess import __version__
 from tui_assess.errors import UserError
+from tui_assess.printable import one_line
 
 
 class AssessGroup(click.Group):
@@ -24,7 +25,7 @@ class AssessGroup(click.Group):
         try:
             return super().main(*args, **{**kwargs, "standalone_mode": False})
         except UserError as exc:
-            click.echo(f"tui-assess: {exc}", err=True)
+            click.echo(f"tui-assess: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("tui-assess: aborted.", err=True)
@@ -243,9 +244,9 @@ def session_verify_cmd(file: Path, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(report.reason if report.ok else f"TAMPERED: {report.reason}")
+        click.echo(one_line(report.reason if report.ok else f"TAMPERED: {report.reason}"))
         for note in report.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {one_line(note)}")
     if not report.ok:
         sys.exit(1)
 
@@ -279,11 +280,14 @@ def session_info_cmd(file: Path, as_json: bool) -> None:
         ("final link", info["final_link"]),
     ]
     for key, value in rows:
-        click.echo(f"{key:<11} {value}")
+        click.echo(f"{key:<11} {one_line(value)}")
     signals = info["signals"]
     click.echo(f"signals     {len(signals)}")
     for s in signals:
-        click.echo(f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {s['kind']:<16} {s['detail']}")
+        click.echo(
+            f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {one_line(s['kind']):<16} "
+            f"{one_line(s['detail'])}"
+        )
 
 
 @session_group.command("export")

@@ -530,7 +530,7 @@ class SessionRecorder:
         self._put("terminal_input", payload)
 
     def terminal_command(self, text: str) -> None:
-        """A command line, as it stood on screen when Enter was pressed at the prompt."""
+        """A command line, as the screen showed it when the shell took it."""
         self.record("terminal_command", text=text)
 
     def terminal_command_done(self, exit_code: int | None) -> None:

@@ -118,7 +118,7 @@ class SessionHooks:
         coalesced about every 50 ms; pasted=True for a paste."""
 
     def terminal_command(self, text: str) -> None:
-        """Enter at the shell's prompt: the command line as it stood on screen."""
+        """The shell took a command line: the line as the screen showed it then."""
 
     def terminal_command_done(self, exit_code: int | None) -> None:
         """The shell's prompt came back after a command; its exit status."""

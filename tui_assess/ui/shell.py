@@ -11,9 +11,10 @@ writes. It knows nothing of Textual: the pane (ui/widgets/terminal.py) pulls out
   terminal does) instead of filling memory or starving the app.
 - Input is queued and written by the same thread when the pty can take it: a shell that does
   not read its input (a long `sleep`) never blocks the app.
-- The shell reports where its prompt ends and each command's exit status with OSC 133
-  escape sequences (the "shell integration" marks terminals such as VS Code use), set up through
-  the environment (PS1, PS0, PROMPT_COMMAND); the pane uses them to record each command line.
+- The shell reports where its prompt ends, when it accepts a command line and each command's
+  exit status with OSC 133 escape sequences (the "shell integration" marks terminals such as
+  VS Code use), set up through the environment (PS1, PS0, PROMPT_COMMAND); the pane uses them
+  to record each command line as the screen showed it when the shell took it.
 - `close()` ends everything: the run's `close()` kills every process the shell started and
   verifies they are gone (also `nohup` and `setsid` ones, as far as the sandbox mode can).
 """
@@ -45,6 +46,7 @@ MAX_PENDING_BYTES = 256 * 1024
 SHELL_WALL_SECONDS = 24 * 3600.0
 """The shell's run has no wall-clock limit worth the name; commands get the CPU limit."""
 OSC_PROMPT_END = "\x1b]133;B\x07"
+OSC_COMMAND_START = "\x1b]133;C\x07"
 OSC_COMMAND_DONE = "\x1b]133;D;"
 SHELL_ENV = {
     # The prompt: the folder's name and `$`, then the mark where the command line starts.

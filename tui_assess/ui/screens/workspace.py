@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Label, Markdown, TabbedContent, TabPane
 
 from tui_assess.challenge.model import Challenge
@@ -24,6 +23,7 @@ from tui_assess.ui.checking import Checker, is_solved
 from tui_assess.ui.hooks import SessionHooks
 from tui_assess.ui.messages import RunFinished
 from tui_assess.ui.progress import ProgressStore
+from tui_assess.ui.screens.consoles import ConsoleActions
 from tui_assess.ui.screens.dialogs import SubmitScreen
 from tui_assess.ui.screens.practice import PracticeActions
 from tui_assess.ui.widgets import countdown
@@ -52,7 +52,7 @@ def _b(key: str, action: str, description: str, tooltip: str, show: bool = False
     )
 
 
-class WorkspaceScreen(PracticeActions):
+class WorkspaceScreen(PracticeActions, ConsoleActions):
     """One challenge's workspace folder, edited in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -164,6 +164,7 @@ class WorkspaceScreen(PracticeActions):
             self.store.opened(self.challenge.id)
         self._update_status()
         self._announce_attempt()
+        self.prepare_data()
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
@@ -334,23 +335,6 @@ class WorkspaceScreen(PracticeActions):
     @on(TerminalPane.CommandDone)
     def _terminal_command_done(self) -> None:
         self.editor_tabs.check_disk_now()  # a command may have written files: show them now
-
-    def action_sql_console(self) -> None:
-        from tui_assess.ui.screens.sql_console import SqlConsoleScreen
-
-        self._open_console(SqlConsoleScreen.for_workspace(self.workspace))
-
-    def action_http_console(self) -> None:
-        from tui_assess.ui.screens.http_console import HttpConsoleScreen
-
-        self._open_console(HttpConsoleScreen.for_workspace(self.workspace))
-
-    def _open_console(self, console: Screen[None] | str) -> None:
-        """Push a console, or say (one sentence) why this workspace has none."""
-        if isinstance(console, str):
-            self.notify(console, severity="warning")
-        else:
-            self.app.push_screen(console)
 
     def action_back(self) -> None:
         if self.mode != "practice":

@@ -24,7 +24,13 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui_assess.ui.shell import OSC_COMMAND_DONE, OSC_PROMPT_END, ShellEnded, ShellSession
+from tui_assess.ui.shell import (
+    OSC_COMMAND_DONE,
+    OSC_COMMAND_START,
+    OSC_PROMPT_END,
+    ShellEnded,
+    ShellSession,
+)
 
 TICK_S = 0.05
 """How often output is drawn (and recorded): coalesced, never per chunk."""
@@ -32,7 +38,7 @@ FAST_FORWARD_CHARS = 64 * 1024
 """A backlog larger than this is mostly scrolled past unseen: only its tail is drawn (all of it
 is still recorded)."""
 TAIL_CHARS = 16 * 1024
-MARKS = re.compile(r"\x1b\]133;(?:B|D;(-?\d*))\x07")
+MARKS = re.compile(r"\x1b\]133;(?:B|C|D;(-?\d*))\x07")
 DECCKM = 1 << 5
 """Application cursor keys (private mode 1, as pyte stores private modes)."""
 BRACKETED_PASTE = 2004 << 5
@@ -181,6 +187,7 @@ class TerminalPane(Widget, can_focus=True):
         """(x, y, scrolls) where the shell's command line starts, while at its prompt."""
         self._typed: list[str] = []
         self._early: list[bytes] = []
+        self._held = ""
         self._styles: dict[tuple[Any, ...], Style] = {}
         self._lines: dict[int, Strip] = {}
         self.commands_done = 0
@@ -295,23 +302,38 @@ class TerminalPane(Widget, can_focus=True):
     def _feed(self, text: str) -> None:
         if self.stream is None:
             return
-        if len(text) > FAST_FORWARD_CHARS:
-            # Scrolled past unseen anyway: draw the tail, from the start of a line.
-            cut = text.find("\n", len(text) - TAIL_CHARS)
-            text = "\x1b[0m" + text[cut + 1 :] if cut >= 0 else text[-TAIL_CHARS:]
+        text, self._held = self._held + text, ""
+        start = text.rfind("\x1b]")
+        if start >= 0 and "\x07" not in text[start:] and len(text) - start < 32:
+            text, self._held = text[:start], text[start:]  # a mark split between two reads
         at = 0
         for mark in MARKS.finditer(text):
-            self.stream.feed(text[at : mark.start()])
+            self._draw(text[at : mark.start()])
             at = mark.end()
             if mark.group(0) == OSC_PROMPT_END:
                 self.prompt_mark = (self.vt.cursor.x, self.vt.cursor.y, self.vt.scrolled)
+            elif mark.group(0) == OSC_COMMAND_START:
+                # The shell took a command line: record it as the screen shows it now (keys
+                # typed faster than the echo, history, completion: all drawn by now).
+                command = self.command_line(accepted=True)
+                self.prompt_mark = None
+                if command is not None:
+                    self.hooks.terminal_command(command)
             elif mark.group(0).startswith(OSC_COMMAND_DONE):
                 self._command_done(mark.group(1))
-        self.stream.feed(text[at:])
+        self._draw(text[at:])
         for y in self.vt.dirty:
             self._lines.pop(y, None)
         self.vt.dirty.clear()
         self.refresh()
+
+    def _draw(self, text: str) -> None:
+        """Feed output to the emulator; a flood is mostly scrolled past unseen, so only the
+        tail of a long stretch is drawn (the shell's marks around it are never skipped)."""
+        if len(text) > FAST_FORWARD_CHARS:
+            cut = text.find("\n", len(text) - TAIL_CHARS)
+            text = "\x1b[0m" + text[cut + 1 :] if cut >= 0 else text[-TAIL_CHARS:]
+        self.stream.feed(text)
 
     def _command_done(self, status: str) -> None:
         code = int(status) if status.lstrip("-").isdigit() else None
@@ -331,17 +353,18 @@ class TerminalPane(Widget, can_focus=True):
         """The visible screen as text (tests read it)."""
         return "\n".join(self.row_text(y).rstrip() for y in range(self.vt.lines))
 
-    def command_line(self) -> str | None:
-        """The command line as it stands on screen (from the prompt's end), or None when the
-        shell is not at its prompt (a program is reading the keys)."""
+    def command_line(self, accepted: bool = False) -> str | None:
+        """The command line on screen, from the prompt's end; None when the shell is not at
+        its prompt (a program is reading the keys). `accepted`: the shell has taken the line
+        and moved the cursor to the next one."""
         if self.prompt_mark is None:
             return None
         x, y, scrolls = self.prompt_mark
         y -= self.vt.scrolled - scrolls
         if y < 0:
             x, y = 0, 0
-        last = self.vt.cursor.y
-        while last + 1 < self.vt.lines and self.row_text(last + 1).strip():
+        last = self.vt.cursor.y - 1 if accepted else self.vt.cursor.y
+        while not accepted and last + 1 < self.vt.lines and self.row_text(last + 1).strip():
             last += 1
         parts = []
         for row in range(y, last + 1):
@@ -459,11 +482,7 @@ class TerminalPane(Widget, can_focus=True):
             return
         self._typed.append(data.decode("utf-8", "replace"))
         if event.key == "enter":
-            command = self.command_line()
-            self._flush_typed()
-            if command is not None:
-                self.prompt_mark = None
-                self.hooks.terminal_command(command)
+            self._flush_typed()  # the command line itself is recorded when the shell takes it
         self._write(data)
 
     async def on_paste(self, event: events.Paste) -> None:
