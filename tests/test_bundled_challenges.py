@@ -28,17 +28,13 @@ def test_bundled_challenges_validate() -> None:
     repeat = os.environ.get("TUI_ASSESS_VALIDATE_REPEAT", "5")
     proc = subprocess.run(
         [sys.executable, "-m", "tui_assess", "challenge", "validate", *map(str, CHALLENGES),
-         "--repeat", repeat, "--jobs", "2", "--json"],
+         "--repeat", repeat, "--jobs", "2", "--strict", "--json"],
         capture_output=True,
         text=True,
         timeout=1500,
     )
     doc = json.loads(proc.stdout)
-    failed = [
-        f"{r['challenge']}: {r['check']}: {r['detail']}"
-        for r in doc["checks"]
-        if not r["ok"] or r["warning"]  # bundled challenges have no bare failure message either
-    ]
+    failed = [f"{r['challenge']}: {r['check']}: {r['detail']}" for r in doc["checks"] if not r["ok"]]
     assert not failed, "\n".join(failed)
     assert proc.returncode == 0
     mutants = [r for r in doc["checks"] if r["check"].startswith("mutant ")]

@@ -197,6 +197,26 @@ def test_paths_in_a_session_cannot_escape_the_grading_folder(tmp_path: Path) -> 
     assert not (Path("/tmp") / "escaped.py").exists()
 
 
+def test_a_failed_grading_is_reported_and_retried_not_stored(
+        cohort: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_assess.challenge import check
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the judge fell over")
+
+    monkeypatch.setattr(check, "run_check", broken)  # a fault injected into this process
+    results = tmp_path / "g.sqlite"
+    run = grade([cohort["ada"]], results=results)
+    assert run.rows[0].status == "failed" and "RuntimeError: the judge fell over" in \
+        run.rows[0].reason
+    assert run.exit_code == 1
+    with ResultsStore(results, readonly=True) as db:
+        assert list(db) == []
+    monkeypatch.undo()
+    again = grade([cohort["ada"]], results=results)
+    assert again.rows[0].status == "match" and again.graded == 1
+
+
 def test_unknown_challenge_and_not_a_session_exit_2(cohort: dict[str, Path],
                                                     tmp_path: Path) -> None:
     junk = tmp_path / "junk.tasession"
@@ -206,6 +226,18 @@ def test_unknown_challenge_and_not_a_session_exit_2(cohort: dict[str, Path],
     assert "not a tui-assess session file" in proc.stdout
     bad = cli("grade", str(cohort["ada"]), "--shard", "4/3")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_a_folder_stands_for_its_sessions(cohort: dict[str, Path], tmp_path: Path) -> None:
+    proc = cli("grade", str(tmp_path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert sorted(Path(s["session"]).name for s in doc["sessions"]) == [
+        "ada.tasession", "bob.tasession", "cy.tasession", "dee.tasession"]
+    assert (tmp_path / "grades.sqlite").is_file()  # beside the sessions
+    (tmp_path / "empty").mkdir()
+    empty = cli("grade", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and empty.stderr.startswith("tui-assess: no session files")
 
 
 def test_compare_tests_and_parse_shard() -> None:

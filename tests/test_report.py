@@ -311,3 +311,17 @@ def test_charts_keep_peaks_and_stay_small() -> None:
     ys = [float(p.split(",")[1]) for p in points.group(1).split()]
     assert len(set(ys)) == 2  # the spike survived the thinning
     assert "No memory samples" in str(svg_series([[0, "x"]], 2, label="Memory", unit="MB"))
+
+
+def test_a_session_that_never_ran_or_submitted_still_reports(tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    path = record_session(tmp_path / "new.tasession", load_challenge(TINY),
+                          {"orders.py": SOLUTION}, run_hidden=False, submit=False)
+    doc = json.loads(render(path, "json"))
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    assert (doc["score"], doc["score_source"], doc["status"]) == (None, None, None)
+    assert doc["submission"]["submitted"] is False and doc["tests"] == []
+    assert json.loads(render(path, "exercism"))["status"] == "error"
+    assert "Never submitted" in render(path, "html")
+    root = ET.fromstring(render(path, "junit").encode())
+    assert root.get("tests") == "0"

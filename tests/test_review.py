@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixtures.ui_support import async_test
@@ -166,3 +167,43 @@ async def test_review_screen_rows_markup_and_side_by_side(folder: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)  # an unreadable file does not open
+
+
+def fixed_review() -> Any:
+    """A review built by hand (no clocks, paths or hashes that change between runs)."""
+    from tui_assess.report.review import Review, ReviewRow
+    from tui_assess.report.similarity import Pair
+
+    rows = [
+        ReviewRow("c/ada.tasession", "intact", "intact: 40 events.", candidate="ada",
+                  challenge="tiny-sum", score=100.0, max_score=100.0, score_source="regrade",
+                  regrade_matches=True, time_used_s=754.0, runs=6, submitted=True),
+        ReviewRow("c/cy.tasession", "intact", "intact: 52 events.", candidate="cy",
+                  challenge="tiny-sum", score=85.0, max_score=100.0, score_source="recorded",
+                  time_used_s=1210.0, runs=3, submitted=True,
+                  similar=[{"other": "c/dan.tasession", "score": 0.96, "shared": 248,
+                            "how": "burst", "how_other": "pasted"}]),
+        ReviewRow("c/dan.tasession", "intact", "intact: 31 events.", candidate="[b]dan[/b]",
+                  challenge="tiny-sum", score=85.0, max_score=100.0, score_source="regrade",
+                  regrade_matches=False, time_used_s=300.0, runs=1, submitted=True,
+                  signals={"large_paste": 1},
+                  similar=[{"other": "c/cy.tasession", "score": 0.96, "shared": 248,
+                            "how": "pasted", "how_other": "burst"}]),
+        ReviewRow("c/eve.tasession", "tampered",
+                  "event 12 (edit) does not match its hash.", candidate="eve",
+                  challenge="tiny-sum", runs=2),
+        ReviewRow("c/hal.tasession", "unreadable",
+                  "c/hal.tasession is not a tui-assess session file (it is not an SQLite "
+                  "database)."),
+    ]
+    pair = Pair("c/cy.tasession", "c/dan.tasession", 248, 0.96)
+    return Review(rows, {"tiny-sum": [pair]})
+
+
+def test_snapshot_review_screen(snap_compare: Any) -> None:
+    from tui_assess.ui.screens.review import ReviewApp
+
+    async def settle(pilot: Any) -> None:
+        await pilot.pause(0.2)
+
+    assert snap_compare(ReviewApp(fixed_review()), terminal_size=(110, 16), run_before=settle)

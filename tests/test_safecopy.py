@@ -299,6 +299,31 @@ def test_refused_init_leaves_no_workspace(tiny_challenge: Path, outside: Path, t
     assert list((tmp_path / "empty").iterdir()) == []
 
 
+@pytest.mark.parametrize("part", ["starter", "solution"])
+def test_init_refuses_a_starter_or_layer_that_is_a_link_out(
+    part: str, tiny_challenge: Path, outside: Path, tmp_path: Path
+) -> None:
+    """A hostile challenge whose starter/ is a link to ~/.ssh must not copy the keys in."""
+    shutil.copy(tiny_challenge / part / "orders.py", outside)  # the manifest names it
+    shutil.rmtree(tiny_challenge / part)
+    (tiny_challenge / part).symlink_to(outside)
+    ch = load_challenge(tiny_challenge)
+    layer = ch.solution_dir if part == "solution" else None
+    with pytest.raises(UserError) as info:
+        init_workspace(ch, tmp_path / "ws", layer)
+    assert_one_sentence(str(info.value), f"{part}: leads outside the challenge folder")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_init_accepts_a_starter_linked_inside_the_challenge(
+    tiny_challenge: Path, tmp_path: Path
+) -> None:
+    (tiny_challenge / "starter").rename(tiny_challenge / "starter-files")
+    (tiny_challenge / "starter").symlink_to("starter-files")
+    init_workspace(load_challenge(tiny_challenge), tmp_path / "ws")
+    assert (tmp_path / "ws" / "orders.py").is_file()
+
+
 def test_init_cap_is_the_challenges_disk_limit(tiny_challenge: Path, tmp_path: Path) -> None:
     manifest = tiny_challenge / "challenge.toml"
     manifest.write_text(manifest.read_text().replace("output_kb = 256", "output_kb = 256\ndisk_mb = 1"))

@@ -14,6 +14,7 @@ import click
 
 from tui_assess import __version__
 from tui_assess.errors import UserError
+from tui_assess.printable import one_line
 
 
 class AssessGroup(click.Group):
@@ -24,7 +25,7 @@ class AssessGroup(click.Group):
         try:
             return super().main(*args, **{**kwargs, "standalone_mode": False})
         except UserError as exc:
-            click.echo(f"tui-assess: {exc}", err=True)
+            click.echo(f"tui-assess: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("tui-assess: aborted.", err=True)
@@ -164,13 +165,20 @@ def challenge_group() -> None:
     type=click.IntRange(1, 16),
     help="Validate this many challenges at once.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on advice (a starter that passes its visible tests, bare hidden messages).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool) -> None:
+def validate_cmd(
+    paths: tuple[Path, ...], repeat: int, jobs: int, strict: bool, as_json: bool
+) -> None:
     """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
 
-    Exit code 0 when every check passes, 1 otherwise.
+    Exit code 0 when every required check passes (and, with --strict, every advice), 1 otherwise.
     """
-    from tui_assess.challenge.validate import format_table, validate
+    from tui_assess.challenge.validate import format_table, rows_ok, validate
 
     folders = [p for p in paths if p.is_dir()]
     missing = [p for p in paths if not p.is_dir()]
@@ -181,19 +189,20 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_folder = list(pool.map(lambda f: validate(f, repeat=repeat), folders))
     rows = [row for folder_rows in per_folder for row in folder_rows]
+    ok = rows_ok(rows, strict)
     if as_json:
-        emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
+        emit_json({"ok": ok, "strict": strict, "checks": [r.to_json() for r in rows]})
     else:
         click.echo(format_table(rows))
-        bad = [r for r in rows if not r.ok]
-        warned = sum(r.warning for r in rows)
+        bad = [r for r in rows if not r.ok and r.counts(strict)]
+        advice = [r for r in rows if not r.ok and not r.counts(strict)]
         click.echo(
-            f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
+            f"\n{len(rows) - len(bad) - len(advice)} of {len(rows)} checks passed"
             + (f"; {len(bad)} failed" if bad else "")
-            + (f"; {warned} with a warning" if warned else "")
+            + (f"; {len(advice)} advice not followed (--strict fails on them)" if advice else "")
             + "."
         )
-    sys.exit(0 if all(r.ok for r in rows) else 1)
+    sys.exit(0 if ok else 1)
 
 
 @challenge_group.command("new")
@@ -235,9 +244,9 @@ def session_verify_cmd(file: Path, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(report.reason if report.ok else f"TAMPERED: {report.reason}")
+        click.echo(one_line(report.reason if report.ok else f"TAMPERED: {report.reason}"))
         for note in report.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {one_line(note)}")
     if not report.ok:
         sys.exit(1)
 
@@ -271,11 +280,14 @@ def session_info_cmd(file: Path, as_json: bool) -> None:
         ("final link", info["final_link"]),
     ]
     for key, value in rows:
-        click.echo(f"{key:<11} {value}")
+        click.echo(f"{key:<11} {one_line(value)}")
     signals = info["signals"]
     click.echo(f"signals     {len(signals)}")
     for s in signals:
-        click.echo(f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {s['kind']:<16} {s['detail']}")
+        click.echo(
+            f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {one_line(s['kind']):<16} "
+            f"{one_line(s['detail'])}"
+        )
 
 
 @session_group.command("export")
@@ -358,20 +370,25 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
 def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
               dask_address: str | None, results: Path | None,
               challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
-    """Regrade each SESSION: rebuild the submitted files, run the hidden tests in the sandbox,
-    compare with what the session recorded.
+    """Regrade each SESSION (a file, or a folder of them): rebuild the submitted files, run the
+    hidden tests in the sandbox, compare with what the session recorded.
 
     Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
     tampered; 2 when a file is not a session or its challenge cannot be found.
     """
-    from tui_assess.report.grade import grade_sessions, parse_shard, worker_probe
+    from tui_assess.report.grade import (
+        describe_probe,
+        expand_sessions,
+        grade_sessions,
+        parse_shard,
+        worker_probe,
+    )
     from tui_assess.report.results import default_path
 
     slice_ = parse_shard(shard) if shard else None
+    files = expand_sessions(sessions)
     if dask_address is None:
-        probe = worker_probe()
-        note = f" ({probe['note']})" if probe.get("note") else ""
-        click.echo(f"sandbox here: {probe['sandbox']}{note}; {jobs} worker process"
+        click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
                    f"{'es' if jobs > 1 else ''}", err=True)
 
     def progress(row: Any) -> None:
@@ -384,7 +401,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
             cached = " (stored)" if row.cached else ""
             click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
 
-    run = grade_sessions(list(sessions), results=results or default_path(sessions[0]),
+    run = grade_sessions(files, results=results or default_path(files[0]),
                          jobs=jobs, shard=slice_, dask_address=dask_address,
                          challenge_dirs=list(challenge_dirs), progress=progress,
                          regrade=regrade)
@@ -392,8 +409,7 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
         emit_json(run.to_json())
     else:
         for name, w in run.workers.items():
-            note = f" ({w['note']})" if w.get("note") else ""
-            click.echo(f"worker {name}: sandbox {w.get('sandbox')}{note}", err=True)
+            click.echo(f"worker {name}: {describe_probe(w)}", err=True)
         counts: dict[str, int] = {}
         for row in run.rows:
             counts[row.status] = counts.get(row.status, 0) + 1

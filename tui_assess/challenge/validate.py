@@ -30,19 +30,29 @@ class Row:
     ok: bool
     detail: str = ""
     seconds: float = 0.0
-    warning: bool = False
-    """Passed, but reports something to fix (bare failure messages): never changes the exit
-    code, so challenges written before the check still validate."""
+    advice: bool = False
+    """An authoring-quality check (the first run shows the problem, failures speak plainly),
+    not a correctness one: a challenge written to the original format still validates when it
+    misses one (it is reported), unless `--strict` asks for every check."""
+
+    def counts(self, strict: bool) -> bool:
+        """Whether this row decides the outcome (required checks always; advice when strict)."""
+        return strict or not self.advice
 
     def to_json(self) -> dict[str, Any]:
         return {
             "challenge": self.challenge,
             "check": self.check,
             "ok": self.ok,
-            "warning": self.warning,
+            "level": "advice" if self.advice else "required",
             "detail": self.detail,
             "seconds": round(self.seconds, 2),
         }
+
+
+def rows_ok(rows: list[Row], strict: bool = False) -> bool:
+    """The outcome of a validation: every row that counts passed."""
+    return all(r.ok for r in rows if r.counts(strict))
 
 
 def test_names(folder: Path) -> dict[str, str]:
@@ -229,6 +239,7 @@ def validate(
             else _summary(starter_visible)
             + " (the first run should show the problem: make a visible test fail)",
             time.monotonic() - t,
+            advice=True,
         )
     )
 
@@ -286,11 +297,11 @@ def validate(
         Row(
             ch.id,
             "hidden failures speak plainly",
-            True,
+            not bare,
             f"{len(bare)} bare: " + "; ".join(bare[:3]) + ("; ..." if len(bare) > 3 else "")
             if bare
             else "no bare comparison or exception name on the starter or any mutant",
-            warning=bool(bare),
+            advice=True,
         )
     )
 
@@ -319,6 +330,6 @@ def format_table(rows: list[Row]) -> str:
     lines = [f"{'challenge':<{w1}}  {'check':<{w2}}  result  time   detail"]
     for r in rows:
         secs = f"{r.seconds:5.1f}s" if r.seconds else "      "
-        result = "FAIL" if not r.ok else "warn" if r.warning else "ok"
+        result = "ok" if r.ok else "advice" if r.advice else "FAIL"
         lines.append(f"{r.challenge:<{w1}}  {r.check:<{w2}}  {result:<6}  {secs} {r.detail}")
     return "\n".join(lines)

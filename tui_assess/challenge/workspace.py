@@ -1,18 +1,20 @@
 """Materialising workspaces: the starter, or the starter with a layer (solution, mutant) over it.
 
 Copies go through tui_assess.safecopy: a link in a starter that leads out of it (say to
-/etc/shadow) is refused, never followed.
+/etc/shadow) is refused, never followed; so is a starter (or layer) folder that is itself a link
+out of the challenge (say to ~/.ssh).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
 from tui_assess.runner.snapshot import not_workspace
-from tui_assess.safecopy import copy_tree
+from tui_assess.safecopy import copy_tree, show
 
 
 def init_workspace(challenge: Challenge, dest: Path, layer: Path | None = None) -> Path:
@@ -28,6 +30,9 @@ def init_workspace(challenge: Challenge, dest: Path, layer: Path | None = None) 
             raise UserError(f"{dest}: exists and is not a folder.")
         if any(dest.iterdir()):
             raise UserError(f"{dest}: folder is not empty; choose a new or empty folder.")
+    for folder in (challenge.starter_dir, layer):
+        if folder is not None:
+            _inside_challenge(challenge, Path(folder))
     budget = challenge.limits.disk_mb * 2**20
     try:
         used = copy_tree(challenge.starter_dir, dest, skip=not_workspace, max_bytes=budget,
@@ -39,6 +44,16 @@ def init_workspace(challenge: Challenge, dest: Path, layer: Path | None = None) 
         _empty(dest, remove=not existed)
         raise
     return dest
+
+
+def _inside_challenge(challenge: Challenge, folder: Path) -> None:
+    """A copy follows its source folder itself once; it must still be the challenge's own."""
+    real, root = os.path.realpath(folder), os.path.realpath(challenge.path)
+    if not real.startswith(root.rstrip("/") + "/"):
+        raise UserError(
+            f"{show(folder)}: leads outside the challenge folder (to {show(real)}); a challenge's "
+            "files must live inside it."
+        )
 
 
 def _empty(folder: Path, remove: bool) -> None:

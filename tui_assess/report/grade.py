@@ -20,6 +20,7 @@ import os
 import platform
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from tui_assess.session.verify import verify
 MATCH, MISMATCH, NO_RECORD, TAMPERED, UNREADABLE, NO_CHALLENGE, FAILED = (
     "match", "mismatch", "no-record", "tampered", "unreadable", "no-challenge", "failed")
 
+
+#: How a result says the grading itself failed (and is therefore never stored).
+FAILED_PREFIX = "could not grade:"
 
 # --------------------------------------------------------------------------- the work unit
 
@@ -77,24 +81,50 @@ def materialise(root: Path, files: dict[str, bytes]) -> None:
 
 
 def worker_probe() -> dict[str, Any]:
-    """What isolation a worker can give, checked where it runs (user namespaces; else the
-    fallback). Each result also carries the sandbox its own run really had."""
+    """What isolation a worker can give, checked where it runs: each sandbox mode's
+    availability (user namespaces, the kernel's Landlock ABI, the rlimits fallback) and the mode
+    a run would get. Each result also carries the sandbox its own run really had."""
     facts: dict[str, Any] = {"host": socket.gethostname(), "pid": os.getpid(),
                              "python": platform.python_version()}
-    try:
+    try:  # the sandbox package: which modes this machine and user offer, and why not
+        from tui_assess.sandbox import modes
+
+        order, note = modes.requested_order("auto")
+        why = {m: modes.unavailable(m) for m in modes.MODES}
+        facts.update(modes={m: why[m] or "available" for m in modes.MODES},
+                     landlock_abi=modes.landlock_abi(),
+                     sandbox=next((m for m in order if not why[m]), "none"), note=note)
+    except Exception as exc:  # a worker without a usable probe says so, it does not die
+        facts.update(sandbox="unknown", note=f"{type(exc).__name__}: {exc}")
+    try:  # today's runner probes namespaces for real; it decides what a run gets until the
+        # trusted judge replaces it (then the sandbox package's answer above stands)
         from tui_assess.runner.sandbox import choose_mode
 
         mode, note = choose_mode("auto")
         facts.update(sandbox=mode, note=note)
-    except Exception as exc:  # a worker without a usable sandbox says so, it does not die
-        facts.update(sandbox="unknown", note=f"{type(exc).__name__}: {exc}")
-    try:
-        from tui_assess.sandbox.modes import landlock_abi
-
-        facts["landlock_abi"] = landlock_abi()
-    except Exception:  # older installs, or no Landlock probe: say nothing rather than guess
-        facts["landlock_abi"] = None
+    except Exception:
+        pass
     return facts
+
+
+def describe_probe(probe: dict[str, Any]) -> str:
+    """One line for a worker: the mode its runs get, and what else the machine offers."""
+    words = f"sandbox {probe.get('sandbox')}"
+    if probe.get("note"):
+        words += f" ({probe['note']})"
+    modes = probe.get("modes") or {}
+    if modes:
+        abi = probe.get("landlock_abi")
+        words += "; " + ", ".join(
+            f"{m}{f' ABI {abi}' if m == 'landlock' and abi else ''}: {state}"
+            for m, state in modes.items())
+    return words
+
+
+def _failed(task: GradeTask, worker: dict[str, Any], why: str) -> dict[str, Any]:
+    return {"status": "error", "tests": [], "score": None, "max_score": None, "groups": {},
+            "snapshot": task.snapshot, "sandbox": "none", "reason": f"{FAILED_PREFIX} {why}",
+            "worker": worker}
 
 
 def run_task(task: GradeTask) -> dict[str, Any]:
@@ -117,9 +147,9 @@ def run_task(task: GradeTask) -> dict[str, Any]:
                 raise ValueError("the challenge files do not match their content hash")
             result = run_check(challenge, base / "work", "hidden").to_json()
         except (ValueError, UserError, OSError) as exc:
-            return {"status": "error", "tests": [], "score": None, "max_score": None,
-                    "groups": {}, "snapshot": task.snapshot, "sandbox": "none",
-                    "reason": f"could not grade: {exc}", "worker": worker}
+            return _failed(task, worker, str(exc))
+        except Exception as exc:  # one broken run must not end a batch of hundreds
+            return _failed(task, worker, f"{type(exc).__name__}: {exc}")
     worker["sandbox"] = result.get("sandbox")
     result["worker"] = worker
     return result
@@ -398,6 +428,24 @@ def _execute_dask(tasks: list[GradeTask], address: str,
         client.close()
 
 
+def expand_sessions(paths: Iterable[Path]) -> list[Path]:
+    """Session files as given, a folder standing for every ``*.tasession`` under it."""
+    from tui_assess.session.store import SUFFIX
+
+    paths = list(paths)
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        try:
+            folder = p.is_dir()
+        except OSError:  # not even its type can be read: grading reports it, one row
+            folder = False
+        out += sorted(p.rglob(f"*{SUFFIX}")) if folder else [p]
+    if not out:
+        raise UserError(f"no session files (*{SUFFIX}) in {', '.join(map(str, paths))}.")
+    return out
+
+
 def grade_sessions(
     sessions: list[Path],
     *,
@@ -437,8 +485,13 @@ def grade_sessions(
             waiting.setdefault(p.task.key, []).append(p)
         tasks = [group[0].task for group in waiting.values() if group[0].task is not None]
         for task, result in _execute(tasks, jobs, dask_address, workers):
-            grade = store.put(task.challenge_id, result, snapshot=task.snapshot,
-                              challenge_hash=task.challenge_hash)
+            if str(result.get("reason", "")).startswith(FAILED_PREFIX):
+                # the grading failed, not the candidate: not stored, so the next run retries
+                grade = Grade(task.snapshot, task.challenge_hash, task.challenge_id, "error",
+                              None, None, result, time.time())
+            else:
+                grade = store.put(task.challenge_id, result, snapshot=task.snapshot,
+                                  challenge_hash=task.challenge_hash)
             graded += 1
             for p in waiting.pop(task.key, []):
                 rows.append(conclude(p, grade, cached=False))
