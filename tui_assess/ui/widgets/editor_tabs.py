@@ -124,6 +124,16 @@ class EditorTabs(TabbedContent):
             first.focus()
         return first
 
+    def cycle(self, delta: int) -> None:
+        """Switch to the next (1) or previous (-1) open file."""
+        order = list(self.pane_ids)
+        current = self.active_editor
+        if not order or current is None:
+            return
+        rel = order[(order.index(current.rel_path) + delta) % len(order)]
+        self.active = self.pane_ids[rel]
+        self.editors[rel].focus()
+
     async def close_all(self) -> None:
         await self.clear_panes()
         self.editors.clear()
