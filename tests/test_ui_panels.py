@@ -383,3 +383,20 @@ async def test_the_chosen_theme_is_kept(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "textual-light"
+
+
+@async_test
+async def test_file_names_and_titles_are_not_markup(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = workspace_screen(app)
+        (screen.workspace / "[b]x.py").write_text("x = 1\n")
+        await screen.open_file("[b]x.py")
+        await pilot.pause()
+        tabs = screen.editor_tabs
+        tab = tabs.get_tab(tabs.pane_ids["[b]x.py"])
+        assert tab.label.plain == "[b]x.py"
+        await pilot.press("y")  # dirty: the label is rebuilt
+        await pilot.pause()
+        assert tabs.get_tab(tabs.pane_ids["[b]x.py"]).label.plain == "● [b]x.py"
