@@ -363,7 +363,14 @@ def write(path):
         f.write("candidate was here")
     return path
 attempt("read_private", lambda: read(env["P_PRIVATE"]))
-attempt("list_home", lambda: listing(env["P_HOME"]))
+def home_contents(path):
+    # Where the run folder lies inside HOME, the candidate sees that path's read-only skeleton
+    # (the run folder's own name, nothing else): only other entries are the user's.
+    found = [n for n in os.listdir(path) if n != env["P_SKELETON_NAME"]]
+    if not found:
+        raise LookupError("nothing of the home folder is visible")
+    return found[:5]
+attempt("list_home", lambda: home_contents(env["P_HOME"]))
 attempt("read_venv", lambda: read(env["P_VENV"]))
 attempt("read_package", lambda: read(env["P_PACKAGE"]))
 attempt("read_shadow", lambda: read("/etc/shadow"))
@@ -437,6 +444,7 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
         env = {
             "P_PRIVATE": str(run.private / "secret.py"),
             "P_HOME": os.path.expanduser("~"),
+            "P_SKELETON_NAME": _first_part_below(os.path.expanduser("~"), run.run_dir),
             "P_VENV": str(Path(sys.prefix) / "pyvenv.cfg"),
             "P_PACKAGE": tui_assess.__file__,
             "P_OUTSIDE": str(outside / "escaped.txt"),
@@ -461,6 +469,14 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
     if not lines:
         raise RuntimeError(f"the probe said nothing useful: {text[-1500:]}")
     return json.loads(lines[-1][6:]), run.guarantees, run.mode
+
+
+def _first_part_below(folder: str, path: Path) -> str:
+    """The first component of `path` below `folder` ("" when it is not below it)."""
+    try:
+        return path.relative_to(folder).parts[0]
+    except (ValueError, IndexError):
+        return ""
 
 
 def _isolated(guarantees: dict[str, str], row: str) -> bool:
