@@ -310,6 +310,16 @@ def test_handle_forwards_attributes_calls_len_and_items(cand) -> None:
         _ = cache.nothing_here
 
 
+def test_a_handle_describes_itself_with_strings_and_nothing_more(cand) -> None:
+    fn = cand.echo
+    assert (fn.__name__, fn.__qualname__) == ("echo", "echo")
+    assert cand.Cache.__name__ == "Cache"
+    with pytest.raises(AttributeError):
+        _ = fn.__globals__  # other dunders are the judge's business, never forwarded
+    with pytest.raises(AttributeError):
+        _ = fn.__dict__
+
+
 def test_released_handles_are_released_in_the_host(host: HostConnection, cand) -> None:
     gc.collect()
     before = host.stats()["exports"]

@@ -106,6 +106,10 @@ class Placeholder:
         return f"<unavailable: {self._error}>"
 
 
+_DESCRIPTIVE = frozenset({"__name__", "__qualname__"})
+"""Dunders of a host object a test may read (`fn.__name__` in a message): plain strings."""
+
+
 def _refused_name(name: str) -> bool:
     """Names never sent to the host: dunders (pickle, inspect, copy...) and pytest's probes."""
     return (name.startswith("__") and name.endswith("__")) or name.startswith("_pytest")
@@ -123,6 +127,10 @@ class Handle:
 
     def __getattr__(self, name: str) -> Any:
         if _refused_name(name):
+            if name in _DESCRIPTIVE:  # fn.__name__ in a test's message: a string, or nothing
+                value = self._conn.request("get", self, name)
+                if isinstance(value, str) or value is None:
+                    return value
             raise AttributeError(name)
         if name in self._methods:
             return Method(self, name)
