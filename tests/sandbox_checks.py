@@ -158,13 +158,16 @@ if os.fork() == 0:
     if os.fork() == 0:
         # The grandchild: re-parented to the supervisor (a subreaper) once its parent exits.
         time.sleep(0.2)
+        said = ""
         if {kill_supervisor}:
+            # Its parent now: the supervisor (a subreaper), or PID 1 of its own PID namespace,
+            # which ignores the signal from inside.
             try:
                 os.kill(os.getppid(), signal.SIGKILL)
-                os.write(w, b"killed-supervisor ")
+                said = "killed-parent "
             except OSError as exc:
-                os.write(w, f"could-not-kill:{{exc.errno}} ".encode())
-        os.write(w, b"daemon-up\\n")
+                said = f"could-not-kill:{{exc.errno}} "
+        os.write(w, (said + "daemon-up\\n").encode())  # one write: the reader reads once
         while True:
             time.sleep(1)
     os._exit(0)
