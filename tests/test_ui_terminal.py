@@ -424,3 +424,22 @@ async def test_marks_split_between_reads_and_a_flood_still_record_the_command(
         pane._feed("\x1b]133;D;130\x07\x1b]133;A\x07ws $ \x1b]133;B\x07")
         assert calls(hooks, "terminal_command") == [("yes tui-flood",)]
         assert pane.screen_text().splitlines()[-2:] == ["tui-flood", "ws $"]
+
+
+@async_test
+async def test_shift_pageup_scrolls_back_through_what_scrolled_off(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_terminal(pilot)
+        await run_command(pilot, pane, "seq 1 300", "300")
+        assert "1" not in pane.screen_text().splitlines()
+        await pilot.press("shift+pageup")
+        assert pane.back > 0
+        while pane.back < len(pane.vt.history):
+            await pilot.press("shift+pageup")
+        await pilot.pause()
+        lines = [pane.render_line(y).text.rstrip() for y in range(pane.size.height - 1)]
+        assert "seq 1 300" in lines[0] + lines[1]  # the very first lines are back
+        assert "1" in lines
+        await pilot.press("x")  # a key goes to the shell and returns to the live screen
+        assert pane.back == 0
