@@ -150,10 +150,15 @@ def test_lines_not_signed_by_the_judge_mark_the_run_tampered(tmp_path: Path) -> 
     os.write(wfd, b'{"event": "result", "nodeid": "t.py::test_a", "status": "pass", "seq": 2} 00\n')
     stream.emit({"event": "result", "nodeid": "t.py::test_a", "status": "fail", "duration": 0,
                  "message": ""})
-    stream._out.close()  # type: ignore[union-attr]
+    os.write(wfd, b"garbage with no line break")  # must not swallow the judge's next line
+    stream.emit({"event": "result", "nodeid": "t.py::test_b", "status": "pass", "duration": 0,
+                 "message": ""})
+    os.close(wfd)
     state = _State(RunSpec(tmp_path, tmp_path), None, key)
     _read_results(state, rfd)
     assert state.tampered
+    assert {n: t.status for n, t in state.results.items()} == {
+        "t.py::test_a": "fail", "t.py::test_b": "pass"}
     assert verify_line('{"seq": 1} ' + "0" * 64, key) is None
 
 

@@ -18,7 +18,8 @@ PR_SET_DUMPABLE = 4
 KEY_ENV = "TUI_ASSESS_RESULT_KEY"
 
 
-def _not_dumpable() -> None:
+def not_dumpable() -> None:
+    """Processes of the same user can no longer open this one's /proc entries or attach to it."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
@@ -48,7 +49,7 @@ def pytest_args(tests: Path, scratch: Path, suite: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _not_dumpable()
+    not_dumpable()
     key = bytes.fromhex(os.environ.pop(KEY_ENV, ""))
     parser = argparse.ArgumentParser(prog="python -m tui_assess.judge")
     parser.add_argument("--tests", type=Path, required=True)

@@ -71,7 +71,7 @@ class ResultStream:
     number inside, so a line written by anyone without the key (or out of order) is noticed."""
 
     def __init__(self, fd: int, key: bytes) -> None:
-        self._out = os.fdopen(fd, "w", buffering=1, encoding="utf-8") if fd >= 0 else None
+        self._fd = fd
         if fd >= 0:
             os.set_inheritable(fd, False)
         self._key = key
@@ -79,15 +79,18 @@ class ResultStream:
         self._lock = threading.Lock()
 
     def emit(self, event: dict[str, Any]) -> None:
-        if self._out is None:
+        if self._fd < 0:
             return
         with self._lock:
             self._seq += 1
             payload = json.dumps({"seq": self._seq, **event}, sort_keys=True)
             mac = hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
-            with contextlib.suppress(OSError, ValueError):
-                self._out.write(f"{payload} {mac}\n")
-                self._out.flush()
+            # One write, starting with a line break: bytes someone else put on the pipe
+            # without one end there instead of swallowing this line.
+            data = f"\n{payload} {mac}\n".encode()
+            with contextlib.suppress(OSError):
+                while data:
+                    data = data[os.write(self._fd, data):]
 
 
 def verify_line(line: str, key: bytes) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_assess.judge.__main__ import not_dumpable
 from tui_assess.judge.plugin import HOST_FILES, suite_lines, verify_line, withhold_quotes
 from tui_assess.judge.types import (
     OutputChunk,
@@ -104,6 +105,8 @@ def _read_results(state: _State, fd: int) -> None:
     expected_seq = 1
     with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as stream:
         for line in stream:
+            if not line.strip():
+                continue  # the judge starts every line with a line break
             event = verify_line(line, state.key)
             if event is None or event.get("seq") != expected_seq:
                 state.tampered = state.tampered or "a line on the results pipe was not the judge's"
@@ -217,6 +220,9 @@ def run_suite(
 ) -> RunResult:
     """Run spec.tests against a fresh copy of spec.workspace: judge outside, code inside."""
     cancel = cancel or threading.Event()
+    # The results pipe's read end lives in this process. Where the candidate runs as this
+    # user and sees /proc (rlimits mode), it could open that end through /proc/PID/fd.
+    not_dumpable()
     state = _State(spec, on_event, secrets.token_bytes(32))
     limits = spec.limits
     stage = Path(tempfile.mkdtemp(prefix="tui-assess-stage-"))
