@@ -11,6 +11,7 @@ from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
 from tui_assess.judge.run import EventSink, run_suite
 from tui_assess.judge.types import Resources, RunResult, RunSpec, TestOutcome
+from tui_assess.judge.warm import WarmRuns
 
 Suite = Literal["visible", "hidden"]
 EQUAL_SHARE_MAX = 100.0
@@ -80,6 +81,7 @@ class CheckResult:
             "snapshot": self.run.snapshot,
             "sandbox": self.run.sandbox,
             "judge": self.run.judge,
+            "start": self.run.start,
             "guarantees": self.run.guarantees,
             "reason": self.run.reason,
         }
@@ -133,6 +135,19 @@ def score_tests(
     return CheckResult(challenge.id, suite, RunResult.empty(), tests, score, max_score, groups)
 
 
+def check_spec(
+    challenge: Challenge, workspace: Path, suite: Suite = "visible", sandbox: str = "auto"
+) -> RunSpec:
+    """The run of one suite of a challenge on a workspace folder."""
+    return RunSpec(
+        workspace=Path(workspace),
+        tests=challenge.tests_dir(suite),
+        limits=challenge.limits,
+        show_details=(suite == "visible"),
+        sandbox=sandbox,
+    )
+
+
 def run_check(
     challenge: Challenge,
     workspace: Path,
@@ -140,19 +155,54 @@ def run_check(
     on_event: EventSink | None = None,
     cancel: threading.Event | None = None,
     sandbox: str = "auto",
+    runs: WarmRuns | None = None,
 ) -> CheckResult:
-    """Run one suite of a challenge's tests against a workspace folder (blocking)."""
+    """Run one suite of a challenge's tests against a workspace folder (blocking); through
+    `runs` when given (a run prepared ahead, when one fits), else started cold."""
     workspace = Path(workspace)
     if not workspace.is_dir():
         raise UserError(f"{workspace}: workspace folder does not exist.")
-    spec = RunSpec(
-        workspace=workspace,
-        tests=challenge.tests_dir(suite),
-        limits=challenge.limits,
-        show_details=(suite == "visible"),
-        sandbox=sandbox,
-    )
-    run = run_suite(spec, on_event=on_event, cancel=cancel)
+    spec = check_spec(challenge, workspace, suite, sandbox)
+    run = (runs.run if runs is not None else run_suite)(spec, on_event, cancel)
     result = score_tests(challenge, suite, run.tests, run.expected)
     result.run = run
     return result
+
+
+class Checks:
+    """run_check for one session (a workspace screen, a validation): each run keeps the next
+    run of its suite prepared ahead, so it starts warm (see tui_assess.judge.warm).
+    Thread-safe; `close()` (or `discard()`) when the session ends."""
+
+    def __init__(self, sandbox: str = "auto", overlap: bool = False, hidden: bool = True) -> None:
+        self.sandbox = sandbox
+        self.runs = WarmRuns(overlap, hidden)
+
+    def __call__(
+        self,
+        challenge: Challenge,
+        workspace: Path,
+        suite: Suite = "visible",
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CheckResult:
+        return run_check(challenge, workspace, suite, on_event, cancel, self.sandbox, self.runs)
+
+    def keep_ready(self, challenge: Challenge, suite: Suite = "visible") -> None:
+        """Prepare a run of this suite now, in the background (the workspace comes later)."""
+        self.runs.keep_ready(check_spec(challenge, Path(), suite, self.sandbox))
+
+    def discard(self, wait: bool = True) -> None:
+        """End the run kept ready, if any; the next run starts cold (and re-arms it)."""
+        self.runs.discard(wait)
+
+    def close(self) -> None:
+        """End the run kept ready; no process or run folder of it is left. Later runs start
+        cold."""
+        self.runs.close()
+
+    def __enter__(self) -> Checks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_assess.challenge.check import CheckResult, Suite, run_check
+from tui_assess.challenge.check import CheckResult, Checks, Suite
 from tui_assess.challenge.model import DEFAULT_GROUP, Challenge, load_challenge
 from tui_assess.challenge.mutants import Mutant, MutantError, materialise_mutant, mutants
 from tui_assess.challenge.prepare import SandboxError, console_database, prepare_workspace
@@ -155,6 +155,15 @@ def validate(
     path: Path, repeat: int = 1, progress: Callable[[Row], None] | None = None
 ) -> list[Row]:
     """Every check for one challenge folder, as rows (a bad manifest is one failing row)."""
+    # Runs come one after another, mostly of the hidden suite: each run's successor is
+    # prepared while it goes (tui_assess.judge.warm).
+    with Checks(overlap=True) as checks:
+        return _validate(path, repeat, progress, checks)
+
+
+def _validate(
+    path: Path, repeat: int, progress: Callable[[Row], None] | None, checks: Checks
+) -> list[Row]:
     rows: list[Row] = []
 
     def add(row: Row) -> Row:
@@ -214,9 +223,11 @@ def validate(
         with materialised(ch, None) as ws:
             add(Row(ch.id, "seed", *_check_seed(ch, ws), time.monotonic() - t))
 
+    checks.keep_ready(ch, "hidden")
+
     def run(layer: Path | Mutant | None, suite: Suite) -> CheckResult:
         with materialised(ch, layer) as ws:
-            return run_check(ch, ws, suite)
+            return checks(ch, ws, suite)
 
     bare: list[str] = []
 

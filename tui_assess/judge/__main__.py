@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host-dir", type=Path, required=True)
     parser.add_argument("--suite", choices=("visible", "hidden"), default="visible")
     parser.add_argument("--results-fd", type=int, default=-1)
+    parser.add_argument("--go-fd", type=int, default=-1)
     args = parser.parse_args(argv)
 
     import pytest
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         suite=args.suite,
         results_fd=args.results_fd,
         key=key,
+        go_fd=args.go_fd,
+        end_process=True,
     )
     plugin = JudgePlugin(config)
     return int(pytest.main(pytest_args(config.tests, config.scratch, args.suite), plugins=[plugin]))

@@ -64,6 +64,11 @@ class JudgeConfig:
     suite: str = "visible"
     results_fd: int = -1
     key: bytes = b""
+    go_fd: int = -1
+    """Where the runner says "go" once the workspace is in place (-1: it already is)."""
+    end_process: bool = False
+    """End this process as soon as its last word is out (the judge process: what pytest does
+    after that, five full garbage collections and the interpreter's exit, is of no use)."""
 
 
 class ResultStream:
@@ -133,9 +138,8 @@ class JudgePlugin:
         self._phases: dict[str, dict[str, Any]] = {}
         self._not_run: dict[str, str] = {}
         self._undo: list[Any] = []
-        self._source_lines = (
-            suite_lines(config.tests, config.workspace) if self.hidden else frozenset()
-        )
+        self._source_lines: frozenset[str] = frozenset()  # read once the workspace is there
+        self._exitstatus = int(pytest.ExitCode.INTERNAL_ERROR)  # until the session says
 
     # --- start-up --------------------------------------------------------------------------
 
@@ -215,8 +219,24 @@ class JudgePlugin:
 
     # --- collection ------------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True)
+    def _wait_for_the_workspace(self) -> None:
+        """A run prepared ahead waits here, configured and with its host up, until the runner
+        has copied the workspace in. Ends this process when the run is discarded instead."""
+        fd = self.config.go_fd
+        if fd >= 0:
+            os.set_inheritable(fd, False)
+            self.stream.emit({"event": "ready"})
+            with os.fdopen(fd, "rb") as go:
+                word = go.read(3)
+            if word != b"go\n":
+                sys.stdout.flush()
+                os._exit(0)  # discarded: nothing ran, nothing to report
+        if self.hidden:
+            self._source_lines = suite_lines(self.config.tests, self.config.workspace)
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> Any:
+        self._wait_for_the_workspace()
         if self.conn is not None:
             self.conn.collecting = True
         try:
@@ -305,6 +325,7 @@ class JudgePlugin:
             del self._phases[report.nodeid]
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._exitstatus = int(exitstatus)
         host_gone = self.conn is not None and not self.conn.ep.alive
         self.stream.emit(
             {
@@ -315,6 +336,7 @@ class JudgePlugin:
             }
         )
 
+    @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from tui_assess.judge import api
 
@@ -327,6 +349,11 @@ class JudgePlugin:
         while self._undo:
             with contextlib.suppress(Exception):
                 self._undo.pop()()
+        if self.config.end_process:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(self._exitstatus)
 
     # --- messages --------------------------------------------------------------------------
 

@@ -10,6 +10,13 @@ A test the judge collected but never reported fails with a plain reason, a strea
 not signed by the judge fails the whole run, and a run with a missing test is never `pass`.
 Blocks until the run is over (call it from a worker thread in a UI); never modifies
 spec.workspace; leaves no process of the run behind.
+
+Every run is made in two steps, `PreparedRun` (the sandbox open, the suite in its private
+folder, the judge started with pytest, the plugin and the suite's conftest imported, the
+candidate host up and empty, waiting) and `PreparedRun.run` (the workspace copied in, the
+judge told to go). `run_suite` does both at once (a cold start); `tui_assess.judge.warm`
+prepares the next run ahead (a warm start). Either way each run has its own run folder,
+judge, host and key, and nothing of one run is reused by another.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 from tui_assess.judge.__main__ import not_dumpable
 from tui_assess.judge.plugin import HOST_FILES, suite_lines, verify_line, withhold_quotes
 from tui_assess.judge.types import (
+    Limits,
     OutputChunk,
     Resources,
     ResourceSample,
@@ -78,6 +86,8 @@ class _State:
     judge_output: bytearray = field(default_factory=bytearray)
     judge_output_total: int = 0
     cancelled: bool = False
+    ready: threading.Event = field(default_factory=threading.Event)
+    """Set when the judge is waiting for the workspace (pytest configured, the host up)."""
 
     def emit(self, event: RunEvent) -> None:
         if self.on_event is not None:
@@ -117,7 +127,9 @@ def _read_results(state: _State, fd: int) -> None:
 
 def _take(state: _State, event: dict[str, Any]) -> None:
     kind = event.get("event")
-    if kind == "collected":
+    if kind == "ready":
+        state.ready.set()
+    elif kind == "collected":
         state.collected = [str(n) for n in event.get("tests", [])]
         for err in event.get("errors", []):
             nodeid = str(err.get("nodeid", "<collection>"))
@@ -195,9 +207,9 @@ def _judge_env(key: bytes) -> dict[str, str]:
     return env
 
 
-def _stage(spec: RunSpec, stage: Path) -> tuple[Path, Path, Path]:
-    """Safe copies of the workspace, the suite and the host runtime, made before the run."""
-    work, tests, host = stage / "work", stage / "tests", stage / "host"
+def _stage_work(spec: RunSpec, stage: Path) -> Path:
+    """A safe copy of the workspace (a UserError when it holds what a run may not copy)."""
+    work = stage / "work"
     copy_tree(
         spec.workspace,
         work,
@@ -205,12 +217,48 @@ def _stage(spec: RunSpec, stage: Path) -> tuple[Path, Path, Path]:
         max_bytes=spec.limits.disk_mb * 2**20,
         cap_name="[limits] disk_mb",
     )
-    shutil.copytree(spec.tests, tests, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return work
+
+
+def _stage_suite(tests_dir: Path, stage: Path) -> tuple[Path, Path]:
+    """Copies of the suite and of the host runtime."""
+    tests, host = stage / "tests", stage / "host"
+    shutil.copytree(tests_dir, tests, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (tests / "pytest.ini").write_text("[pytest]\n")
     host.mkdir()
     for name in HOST_FILES:
         shutil.copy(_HERE / name, host / name)
-    return work, tests, host
+    return tests, host
+
+
+def suite_signature(tests: Path) -> tuple[tuple[str, int, int], ...]:
+    """What a prepared run's copy of a suite is checked against before it is used: every
+    file's path, size and modification time (a suite edited since makes it stale)."""
+    found = []
+    for folder, dirs, files in os.walk(tests):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                st = os.stat(path, follow_symlinks=False)
+                found.append((os.path.relpath(path, tests), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+@dataclass(frozen=True)
+class SuiteKey:
+    """What a prepared run is ready for: a suite (and its files as they were), limits, mode."""
+
+    tests: Path
+    hidden: bool
+    limits: Limits
+    sandbox: str
+    files: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def of(cls, spec: RunSpec) -> SuiteKey:
+        tests = spec.tests.resolve()
+        return cls(tests, not spec.show_details, spec.limits, spec.sandbox, suite_signature(tests))
 
 
 def run_suite(
@@ -218,100 +266,183 @@ def run_suite(
     on_event: EventSink | None = None,
     cancel: threading.Event | None = None,
 ) -> RunResult:
-    """Run spec.tests against a fresh copy of spec.workspace: judge outside, code inside."""
-    cancel = cancel or threading.Event()
-    # The results pipe's read end lives in this process. Where the candidate runs as this
-    # user and sees /proc (rlimits mode), it could open that end through /proc/PID/fd.
+    """Run spec.tests against a fresh copy of spec.workspace: judge outside, code inside.
+
+    A cold start: the run is prepared now, then run (see `tui_assess.judge.warm` for runs
+    prepared ahead)."""
     not_dumpable()
-    state = _State(spec, on_event, secrets.token_bytes(32))
-    limits = spec.limits
-    stage = Path(tempfile.mkdtemp(prefix="tui-assess-stage-"))
     try:
-        work, tests, host = _stage(spec, stage)
-        snapshot = digest_tree(work)
-        try:
-            run = SandboxRun(limits, spec.sandbox, on_event=state.on_sandbox)
-        except SandboxError as exc:
-            return RunResult(
-                "error", [], Resources(), "none", {}, snapshot,
-                reason=f"The sandbox could not start the tests: {exc}",
-            )
-        try:
-            run.copy_in(work, "area/work")
-            run.copy_in(tests, "private/tests")
-            run.copy_in(host, "area/host")
-            returncode = _judge(run, state, cancel)
-        finally:
-            report = run.close()
-        resources = run.final_resources
-        result = _result(state, run, resources, returncode, snapshot, report)
-        result.run_id = run.run_dir.name
-        return result
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
-def _judge(run: SandboxRun, state: _State, cancel: threading.Event) -> int | None:
-    """Start the judge in the run and wait for it (or for the run to be stopped)."""
-    area = run.area
-    suite = "visible" if state.spec.show_details else "hidden"
-    rfd, wfd = os.pipe()
-    try:
-        judge = run.start_trusted(
-            [
-                sys.executable,
-                "-P",
-                "-m",
-                "tui_assess.judge",
-                "--tests",
-                str(run.private / "tests"),
-                "--workspace",
-                str(area / "work"),
-                "--scratch",
-                str(area / "scratch"),
-                "--host-dir",
-                str(area / "host"),
-                "--suite",
-                suite,
-                "--results-fd",
-                str(wfd),
-            ],
-            _judge_env(state.key),
-            area / "work",
-            pass_fds=(wfd,),
+        prepared = PreparedRun(SuiteKey.of(spec))
+    except SandboxError as exc:
+        return RunResult(
+            "error", [], Resources(), "none", {}, digest_tree(spec.workspace),
+            reason=f"The sandbox could not start the tests: {exc}",
         )
-    finally:
-        os.close(wfd)
-    readers = [
-        threading.Thread(target=_read_results, args=(state, rfd), daemon=True),
-        threading.Thread(
-            target=_read_judge_output,
-            args=(state, judge.stdout, state.spec.limits.output_kb * 1024),
-            daemon=True,
-        ),
-    ]
-    for t in readers:
-        t.start()
-    stop_at: float | None = None  # when the judge is ended if it has not finished by then
-    hard_deadline = run.t0 + state.spec.limits.timeout_seconds + JUDGE_GRACE_S
-    while judge.wait(0.05) is None:
-        now = time.monotonic()
-        if stop_at is None:
-            if cancel.is_set():
-                state.cancelled = True
-                run.stop("cancelled")
-                stop_at = now + 0.5
-            elif run.resources().limit_hit is not None:
-                # The candidates are gone: the judge fails what is left and ends, or is ended.
-                stop_at = now + JUDGE_GRACE_S
-            elif now > hard_deadline:
-                run.stop("time")
-                stop_at = now
-        if stop_at is not None and now >= stop_at:
-            judge.kill()
-    for t in readers:
-        t.join(5.0)
-    return judge.returncode
+    return prepared.run(spec, on_event, cancel)
+
+
+class PreparedRun:
+    """One run made ready before its workspace is known; used once (`run` or `discard`).
+
+    Made ready: the run's sandbox (held: no clock, no sampling yet), the suite copied into its
+    private folder and the host runtime into its area, the judge started with a results key
+    of its own. The judge imports pytest, the plugin and the suite's conftest, starts the
+    candidate host (nothing of the candidate's in it: the workspace is not there yet) and
+    waits. `run` copies the workspace in, starts the clock and lets the judge go.
+
+    Not thread-affine, except: the sandbox's supervisor dies with the thread that made this
+    (PR_SET_PDEATHSIG follows the creating thread), so make it on a thread that outlives it.
+    """
+
+    def __init__(self, key: SuiteKey) -> None:
+        not_dumpable()
+        self.key = key
+        placeholder = RunSpec(Path(), key.tests, key.limits, not key.hidden, key.sandbox)
+        self.state = _State(placeholder, None, secrets.token_bytes(32))
+        self.started = time.monotonic()
+        self._used = False
+        stage = Path(tempfile.mkdtemp(prefix="tui-assess-stage-"))
+        try:
+            tests, host = _stage_suite(key.tests, stage)
+            self.sandbox = SandboxRun(
+                key.limits, key.sandbox, on_event=self.state.on_sandbox, held=True
+            )
+            try:
+                self.sandbox.copy_in(tests, "private/tests")
+                self.sandbox.copy_in(host, "area/host")
+                self._start_judge()
+            except BaseException:
+                self.sandbox.close()
+                raise
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def _start_judge(self) -> None:
+        run, state = self.sandbox, self.state
+        area = run.area
+        rfd, wfd = os.pipe()
+        go_r, go_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            self.judge = run.start_trusted(
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "tui_assess.judge",
+                    "--tests",
+                    str(run.private / "tests"),
+                    "--workspace",
+                    str(area / "work"),
+                    "--scratch",
+                    str(area / "scratch"),
+                    "--host-dir",
+                    str(area / "host"),
+                    "--suite",
+                    "hidden" if self.key.hidden else "visible",
+                    "--results-fd",
+                    str(wfd),
+                    "--go-fd",
+                    str(go_r),
+                ],
+                _judge_env(state.key),
+                area / "work",
+                pass_fds=(wfd, go_r),
+            )
+        except BaseException:
+            os.close(rfd)
+            os.close(go_w)
+            raise
+        finally:
+            os.close(wfd)
+            os.close(go_r)
+        self._go = go_w
+        self._readers = [
+            threading.Thread(target=_read_results, args=(state, rfd), daemon=True),
+            threading.Thread(
+                target=_read_judge_output,
+                args=(state, self.judge.stdout, self.key.limits.output_kb * 1024),
+                daemon=True,
+            ),
+        ]
+        for t in self._readers:
+            t.start()
+
+    @property
+    def usable(self) -> bool:
+        """Not used yet, and its judge still waiting (or still getting ready)."""
+        return not self._used and self.judge.returncode is None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once the judge is waiting for the workspace (within `timeout` seconds)."""
+        return self.state.ready.wait(timeout)
+
+    def discard(self) -> None:
+        """End it unused: every process of the run killed, its folder removed."""
+        self._used = True
+        with contextlib.suppress(OSError):
+            os.close(self._go)
+        self.sandbox.close()
+
+    def run(
+        self,
+        spec: RunSpec,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+        start: str = "cold",
+    ) -> RunResult:
+        """Copy spec.workspace in, let the judge go, wait for the end; close the run.
+
+        `start` is what the result records: "warm" when this run was made ready before it
+        was asked for (the caller knows), "cold" otherwise."""
+        if self._used:
+            raise RuntimeError("a prepared run is used once")
+        self._used = True
+        cancel = cancel or threading.Event()
+        state, run = self.state, self.sandbox
+        state.spec, state.on_event = spec, on_event
+        stage = Path(tempfile.mkdtemp(prefix="tui-assess-stage-"))
+        try:
+            try:
+                work = _stage_work(spec, stage)
+                snapshot = digest_tree(work)
+                run.copy_in(work, "area/work")
+                run.begin()
+                os.write(self._go, b"go\n")
+                returncode = self._wait(cancel)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.close(self._go)
+                report = run.close()
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        result = _result(state, run, run.final_resources, returncode, snapshot, report)
+        result.run_id = run.run_dir.name
+        result.start = start
+        return result
+
+    def _wait(self, cancel: threading.Event) -> int | None:
+        """Wait for the judge (or for the run to be stopped)."""
+        run, state, judge = self.sandbox, self.state, self.judge
+        stop_at: float | None = None  # when the judge is ended if it has not finished by then
+        hard_deadline = run.t0 + state.spec.limits.timeout_seconds + JUDGE_GRACE_S
+        while judge.wait(0.05) is None:
+            now = time.monotonic()
+            if stop_at is None:
+                if cancel.is_set():
+                    state.cancelled = True
+                    run.stop("cancelled")
+                    stop_at = now + 0.5
+                elif run.resources().limit_hit is not None:
+                    # The candidates are gone: the judge fails what is left and ends, or is ended.
+                    stop_at = now + JUDGE_GRACE_S
+                elif now > hard_deadline:
+                    run.stop("time")
+                    stop_at = now
+            if stop_at is not None and now >= stop_at:
+                judge.kill()
+        for t in self._readers:
+            t.join(5.0)
+        return judge.returncode
 
 
 def _missing_reason(state: _State, resources: Any, returncode: int | None) -> str:

@@ -111,6 +111,9 @@ class RunResult:
     """Where verdicts came from: 'isolated' (a judge process outside the candidate's)."""
     expected: list[str] = field(default_factory=list)
     """Node ids of every test the judge collected (each is in `tests`, run or not)."""
+    start: str = "cold"
+    """'warm' when the run's sandbox, judge and host were made ready before the run was asked
+    for (tui_assess.judge.warm), 'cold' when they were started for it."""
 
     @classmethod
     def empty(cls) -> RunResult:
@@ -124,6 +127,7 @@ class RunResult:
             "resources": self.resources.to_json(),
             "sandbox": self.sandbox,
             "judge": self.judge,
+            "start": self.start,
             "guarantees": self.guarantees,
             "snapshot": self.snapshot,
             "reason": self.reason,

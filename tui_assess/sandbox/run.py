@@ -271,11 +271,16 @@ class SandboxRun:
         *,
         on_event: EventSink | None = None,
         area_dirs: Iterable[str] = ("work", "scratch"),
+        held: bool = False,
     ) -> None:
         self.limits = limits
         self._on_event = on_event
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        # A run opened ahead (held) is watched, and its time limit counted, from begin() on.
+        self._begun = threading.Event()
+        if not held:
+            self._begun.set()
         self._limit_hit: LimitHit | None = None
         self._reason = ""
         self._cancelled = False
@@ -486,7 +491,15 @@ class SandboxRun:
 
     # -- the monitor ------------------------------------------------------------------------
 
+    def begin(self) -> None:
+        """Start the clock and the monitor of a run opened with `held=True` (made ready ahead,
+        nothing of the candidate's in it yet): limits count from now, as for a run just opened."""
+        if not self._begun.is_set():
+            self.t0 = time.monotonic()
+            self._begun.set()
+
     def _watch(self) -> None:
+        self._begun.wait()  # a held run's idle wait costs no sampling
         limits = self.limits
         n = 0
         last_cpu, last_t = 0.0, time.monotonic()
@@ -720,6 +733,7 @@ class SandboxRun:
         with contextlib.suppress(SandboxError):
             self._channel.request({"op": "shutdown"}, timeout=max(0.5, end - time.monotonic()))
         self._closed.set()
+        self._begun.set()  # a monitor still held ends now
         # The supervisor has killed everything it knows; end of its socket ends it.
         self._channel.close()
         self._end_supervisor(max(0.2, end - time.monotonic()))

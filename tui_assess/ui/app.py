@@ -18,7 +18,7 @@ from textual.theme import Theme
 from tui_assess.challenge.model import Challenge
 from tui_assess.challenge.workspace import init_workspace
 from tui_assess.paths import data_home
-from tui_assess.ui.checking import Checker, default_checker
+from tui_assess.ui.checking import Checker, SessionChecker
 from tui_assess.ui.hooks import GuardedHooks, SessionHooks
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.dialogs import ConfirmScreen
@@ -90,7 +90,7 @@ class AssessApp(App[None]):
         super().__init__()
         self.challenges = challenges or []
         self.start_challenge = start
-        self.checker: Checker = checker or default_checker
+        self.checker: Checker = checker or SessionChecker()
         self.hooks: SessionHooks = GuardedHooks(  # type: ignore[assignment]
             hooks or SessionHooks(),
             lambda message: self.notify(message, severity="error", timeout=10),
