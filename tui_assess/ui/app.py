@@ -103,6 +103,16 @@ class AssessApp(App[None]):
         self.settings_path = settings_path or self.keymap_path.with_name("settings.json")
 
     def on_mount(self) -> None:
+        self.apply_user_settings()
+        if self.start_challenge is not None:
+            self.open_challenge(self.start_challenge)
+        else:
+            from tui_assess.ui.screens.catalog import CatalogScreen
+
+            self.push_screen(CatalogScreen(self.challenges, self.progress))
+
+    def apply_user_settings(self) -> None:
+        """The theme and key map the user chose (settings.json, keymap.toml)."""
         theme = load_settings(self.settings_path).get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
@@ -111,12 +121,6 @@ class AssessApp(App[None]):
         if keymap:
             self.user_keymap = keymap
             self.set_keymap(keymap)
-        if self.start_challenge is not None:
-            self.open_challenge(self.start_challenge)
-        else:
-            from tui_assess.ui.screens.catalog import CatalogScreen
-
-            self.push_screen(CatalogScreen(self.challenges, self.progress))
 
     def _keep_theme(self, theme: Theme) -> None:
         """The chosen theme (ctrl+p → Theme) is the next session's theme too."""
