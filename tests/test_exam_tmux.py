@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -50,8 +51,13 @@ class ExamDesk:
                    *args]
         # The shell stays after the app so its last words (the receipts) can be read.
         line = " ".join(f"'{c}'" for c in command) + "; echo EXITED $?; sleep 600"
+        # Typed into a shell that is already running: a program started with the session can
+        # read 80x24 before tmux sizes the pane, and then keep a scroll position from it.
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "110", "-y", "36",
-                        "-c", str(self.root), line], check=True)
+                        "-c", str(self.root), "bash --noprofile --norc"], check=True)
+        subprocess.run(["tmux", "send-keys", "-t", name, "-l", "exec bash -c " + shlex.quote(line)],
+                       check=True)
+        subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
         t = Tmux(name)
         self.sessions.append(t)
         return t
