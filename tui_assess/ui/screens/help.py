@@ -78,7 +78,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Label("Help · escape closes", id="help-title")
-            yield Markdown(keys_markdown(self.under) + "\n" + RECORDED, id="help-text")
+            # A screen can say more than the keys (the replay's legend); the default is what
+            # a recorded session keeps.
+            more = getattr(self.under, "HELP_MARKDOWN", RECORDED)
+            yield Markdown(keys_markdown(self.under) + "\n" + more, id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-text").focus()
