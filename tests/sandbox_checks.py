@@ -11,14 +11,19 @@ promise held; facts (mode that ran, numbers) go into the report.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tui_assess.sandbox import CandidateSpec, Limits, ResourceSample, SandboxRun, current_run
@@ -286,6 +291,436 @@ def check_pass_fds_keep_their_numbers(mode: str) -> tuple[list[str], dict[str, A
     if not listed.startswith("[0, 1, 2,") or str(spare) in listed.split(",")[3:-1]:
         problems.append(f"candidate's fds: {listed}")
     return problems, {"mode": run.mode, "fds": listed}
+
+
+
+PROBE = """
+import ctypes, json, os, socket, sys
+out = {}
+def attempt(name, fn):
+    try:
+        out[name] = ["ok", repr(fn())[:200]]
+    except BaseException as exc:
+        out[name] = ["denied", f"{type(exc).__name__}: {exc}"[:200]]
+env = os.environ
+def read(path):
+    with open(path, "rb") as f:
+        return f.read(64)
+def listing(path):
+    return sorted(os.listdir(path))[:5]
+def write(path):
+    with open(path, "w") as f:
+        f.write("candidate was here")
+    return path
+attempt("read_private", lambda: read(env["P_PRIVATE"]))
+attempt("list_home", lambda: listing(env["P_HOME"]))
+attempt("read_venv", lambda: read(env["P_VENV"]))
+attempt("read_package", lambda: read(env["P_PACKAGE"]))
+attempt("read_shadow", lambda: read("/etc/shadow"))
+def site_packages():
+    found = [p for p in sys.path if "-packages" in p and os.path.isdir(p) and os.listdir(p)]
+    if not found:
+        raise LookupError("no site-packages with anything in it")
+    return found
+attempt("list_site_packages", site_packages)
+attempt("write_outside", lambda: write(env["P_OUTSIDE"]))
+attempt("write_area", lambda: write(env["P_AREA_FILE"]))
+attempt("write_rw", lambda: write("mine.txt"))
+attempt("write_tmp", lambda: write(os.path.join(env.get("TMPDIR", "/tmp"), "t.txt")))
+libc = ctypes.CDLL(None, use_errno=True)
+def remount():
+    if libc.mount(None, b"/", None, 0x20 | 0x1000, None) != 0:  # MS_REMOUNT|MS_BIND
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+attempt("remount", remount)
+def new_userns():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if libc.unshare(0x10000000) == 0 else 1)
+    _, st = os.waitpid(pid, 0)
+    if st != 0:
+        raise OSError("unshare(CLONE_NEWUSER) refused")
+attempt("new_user_namespace", new_userns)
+def connect(port):
+    s = socket.socket()
+    s.settimeout(2)
+    s.connect(("127.0.0.1", port))
+    s.close()
+attempt("connect_host_listener", lambda: connect(int(env["P_PORT"])))
+def abstract(name):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("\\0" + name)
+    s.close()
+attempt("connect_abstract_socket", lambda: abstract(env["P_ABSTRACT"]))
+def unix_path(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.close()
+attempt("connect_unix_path", lambda: unix_path(env["P_UNIX"]))
+attempt("signal_runner", lambda: os.kill(int(env["P_RUNNER"]), 0))
+attempt("signal_supervisor", lambda: os.kill(int(env["P_SUPERVISOR"]), 0))
+attempt("see_processes", lambda: len([p for p in os.listdir("/proc") if p.isdigit()]))
+attempt("write_dev_shm", lambda: write("/dev/shm/probe-" + env["P_TOKEN"]))
+print("PROBE " + json.dumps(out))
+"""
+
+
+@functools.cache
+def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
+    """One candidate tries every forbidden thing; (what happened, guarantees, mode run)."""
+    import socket
+
+    token = secrets.token_hex(6)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind("\0tui-assess-probe-" + token)
+    abstract.listen()
+    outside = Path(tempfile.mkdtemp(prefix="sandbox-probe-"))
+    named = socket.socket(socket.AF_UNIX)
+    named.bind(str(outside / "service.sock"))
+    named.listen()
+    import tui_assess
+
+    with SandboxRun(SMALL, mode) as run:
+        run.copy_in(Path(tui_assess.__file__), "private/secret.py")
+        env = {
+            "P_PRIVATE": str(run.private / "secret.py"),
+            "P_HOME": os.path.expanduser("~"),
+            "P_VENV": str(Path(sys.prefix) / "pyvenv.cfg"),
+            "P_PACKAGE": tui_assess.__file__,
+            "P_OUTSIDE": str(outside / "escaped.txt"),
+            "P_AREA_FILE": str(run.area / "not-mine.txt"),
+            "P_PORT": str(listener.getsockname()[1]),
+            "P_ABSTRACT": "tui-assess-probe-" + token,
+            "P_RUNNER": str(os.getpid()),
+            "P_SUPERVISOR": str(run._supervisor.pid if run._supervisor else 0),
+            "P_TOKEN": token,
+            "P_UNIX": str(outside / "service.sock"),
+        }
+        proc = run.spawn(py("probe", PROBE, run, env=env))
+        proc.wait(20)
+    text = run.output("probe")
+    listener.close()
+    abstract.close()
+    named.close()
+    shutil.rmtree(outside, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.unlink(f"/dev/shm/probe-{token}")
+    lines = [line for line in text.splitlines() if line.startswith("PROBE ")]
+    if not lines:
+        raise RuntimeError(f"the probe said nothing useful: {text[-1500:]}")
+    return json.loads(lines[-1][6:]), run.guarantees, run.mode
+
+
+def _isolated(guarantees: dict[str, str], row: str) -> bool:
+    return not guarantees[row].startswith("NOT isolated")
+
+
+def _probe_check(mode: str, row: str, denied: list[str], allowed: list[str] = ()) -> tuple[list[str], dict[str, Any]]:
+    """Where `row` is isolated every `denied` attempt must fail; where the guarantees say
+    NOT isolated, at least one must succeed (the sentence is honest, not just cautious)."""
+    results, guarantees, ran = probe(mode)
+    problems = [] if ran == mode else [f"asked for {mode}, ran {ran}"]
+    isolated = _isolated(guarantees, row)
+    got = {name: results[name] for name in [*denied, *allowed]}
+    if isolated:
+        problems += [f"{n} succeeded: {results[n][1]}" for n in denied if results[n][0] == "ok"]
+    elif all(results[n][0] != "ok" for n in denied):
+        problems.append(f"{row} says NOT isolated, yet every attempt failed: {got}")
+    problems += [f"{n} failed: {results[n][1]}" for n in allowed if results[n][0] != "ok"]
+    return problems, {"mode": ran, "guarantee": guarantees[row], "attempts": got}
+
+
+@check
+def check_cannot_read_outside_its_view(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """The run's private/ (the hidden tests), the user's home, the venv, the tui_assess
+    package, /etc/shadow and any site-packages are out of the candidate's reach."""
+    return _probe_check(
+        mode,
+        "file_system",
+        ["read_private", "list_home", "read_venv", "read_package", "read_shadow", "list_site_packages"],
+    )
+
+
+@check
+def check_writes_only_its_own_folders(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """Writes outside its rw folders (a folder of the user's, the run's area) fail; its own
+    folder and its /tmp work."""
+    return _probe_check(mode, "file_system", ["write_outside", "write_area"], ["write_rw", "write_tmp"])
+
+
+@check
+def check_cannot_remount_or_nest_namespaces(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """No capability is left: a remount fails (namespaces: no new user namespace either)."""
+    results, guarantees, ran = probe(mode)
+    problems = [] if results["remount"][0] != "ok" else ["remount succeeded"]
+    if ran == "namespaces" and results["new_user_namespace"][0] == "ok":
+        problems.append("a new user namespace could be made inside the sandbox")
+    return problems, {"mode": ran, "remount": results["remount"], "userns": results["new_user_namespace"]}
+
+
+@check
+def check_cannot_reach_host_listener(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A TCP listener on the machine's 127.0.0.1 is out of reach (where the network row says
+    isolated)."""
+    return _probe_check(mode, "network", ["connect_host_listener"])
+
+
+@check
+def check_cannot_signal_outside_the_run(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """Neither the runner nor the supervisor can be signalled (signal 0: the permission check
+    without the signal), nor an abstract unix socket outside the run reached."""
+    return _probe_check(mode, "signals", ["signal_runner", "signal_supervisor", "connect_abstract_socket"])
+
+
+
+@check
+def check_named_unix_sockets_as_stated(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A unix socket with a path outside the run: unreachable where the network row says the
+    network is isolated; where the sentence admits it, it is reachable (Landlock ABI <= 7)."""
+    results, guarantees, ran = probe(mode)
+    reached = results["connect_unix_path"][0] == "ok"
+    said = guarantees["network"]
+    admits = said.startswith("NOT isolated") or "unix sockets with a path NOT isolated" in said
+    problems = [] if ran == mode else [f"asked for {mode}, ran {ran}"]
+    if reached and not admits:
+        problems.append(f"reached a named socket outside the run; the guarantee says {said!r}")
+    return problems, {"mode": ran, "reached": reached, "guarantee": said}
+
+
+def _stopped_run(
+    mode: str, limits: Limits, code: str, name: str = "c", timeout: float = 30,
+    args: list[str] | None = None,
+) -> tuple[SandboxRun, float, Any]:
+    """Run one hostile candidate to its end; (run, seconds, close report)."""
+    t = time.monotonic()
+    run = SandboxRun(limits, mode)
+    spec = py(name, code, run)
+    spec.argv.extend(args or [])
+    proc = run.spawn(spec)
+    proc.wait(timeout)
+    took = time.monotonic() - t
+    report = run.close()
+    return run, took, report
+
+
+def _limit_problems(run: SandboxRun, mode: str, kinds: tuple[str, ...], words: str) -> list[str]:
+    res = run.final_resources
+    problems = mode_problem(run, mode)
+    if res.limit_hit not in kinds or words not in res.reason:
+        problems.append(f"limit_hit {res.limit_hit!r}, reason {res.reason!r} (wanted {kinds})")
+    return problems
+
+
+WRITE_2GB = """
+import os
+written = 0
+try:
+    for i in range(2048):
+        with open(f"big-{i}.bin", "wb") as f:
+            for _ in range(16):
+                f.write(b"\\0" * 65536 * 16)
+                written += 1 << 20
+                if written >= 2 << 30:
+                    break
+except OSError as exc:
+    print("stopped at", written >> 20, "MB:", exc)
+"""
+
+
+@check
+def check_disk_budget_holds(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """2 GB of writes stop at the run's disk budget (32 MB here), and nothing is left."""
+    limits = Limits(timeout_seconds=30, memory_mb=256, processes=16, output_kb=64, disk_mb=32)
+    run, took, report = _stopped_run(mode, limits, WRITE_2GB)
+    problems = _limit_problems(run, mode, ("disk",), "32 MB")
+    peak = run.final_resources.disk_mb
+    bound = 32 if run.mode == "namespaces" else 32 + 256  # kernel-exact / monitored (50 ms)
+    if peak > bound:
+        problems.append(f"{peak:.0f} MB written, budget 32 MB")
+    if run.run_dir.exists() and not wait_for(lambda: not run.run_dir.exists(), 20):
+        problems.append("the run folder is left")
+    return problems, {"mode": run.mode, "peak_mb": round(peak, 1), "s": round(took, 2),
+                      "said": run.output("c").strip()[-120:], "close": report.notes}
+
+
+MANY_FILES = """
+import os
+made = 0
+try:
+    for d in range(200):
+        os.mkdir(f"d{d}")
+        for f in range(1000):
+            open(f"d{d}/f{f}", "wb").close()
+            made += 1
+except OSError as exc:
+    print("stopped after", made, "files:", exc)
+"""
+
+
+@check
+def check_many_files_are_capped_and_cleaned_in_time(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """200k small files: capped (256 per MB of budget) and cleaned up within the close budget."""
+    limits = Limits(timeout_seconds=4, memory_mb=256, processes=16, output_kb=64, disk_mb=16)
+    run, took, report = _stopped_run(mode, limits, MANY_FILES)
+    problems = _limit_problems(run, mode, ("disk", "time"), "")
+    if report.seconds > 5.5:
+        problems.append(f"close took {report.seconds:.1f} s")
+    if not wait_for(lambda: not run.run_dir.exists() and not Path(str(run.run_dir) + ".removing").exists(), 60):
+        problems.append("the run folder was never removed")
+    return problems, {"mode": run.mode, "run_s": round(took, 2), "close_s": round(report.seconds, 2),
+                      "said": run.output("c").strip()[-100:], "reason": run.final_resources.reason,
+                      "notes": report.notes}
+
+
+MEMFD = """
+import os, time
+fds = []
+for i in range(12):
+    fd = os.memfd_create(f"hoard{i}")
+    for _ in range(30):
+        os.write(fd, b"m" * (1 << 20))
+    fds.append(fd)
+    print("held", (i + 1) * 30, "MB", flush=True)
+time.sleep(30)
+"""
+
+
+@check
+def check_memfd_memory_is_counted(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """360 MB held in memfds (never mapped, so not in RSS) stops a run limited to 128 MB."""
+    limits = Limits(timeout_seconds=30, memory_mb=128, processes=16, output_kb=64, disk_mb=32)
+    run, took, report = _stopped_run(mode, limits, MEMFD)
+    problems = _limit_problems(run, mode, ("memory",), "128 MB")
+    if took > 15:
+        problems.append(f"stopped after {took:.1f} s")
+    return problems, {"mode": run.mode, "s": round(took, 2), "peak_mb": round(run.final_resources.peak_memory_mb),
+                      "said": run.output("c").strip().splitlines()[-1:]}
+
+
+DEV_SHM = """
+import os, sys, time
+fds = []
+try:
+    for i in range(12):
+        fd = os.open(f"/dev/shm/{sys.argv[1]}-{i}", os.O_CREAT | os.O_RDWR, 0o600)
+        for _ in range(30):
+            os.write(fd, b"s" * (1 << 20))
+        fds.append(fd)
+        print("held", (i + 1) * 30, "MB", flush=True)
+except OSError as exc:
+    print("refused:", exc, flush=True)
+    sys.exit(0)
+time.sleep(30)
+"""
+
+
+@check
+def check_dev_shm_is_bounded(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """360 MB into /dev/shm: namespaces bound it by the disk budget (its /dev/shm is on the
+    run's tmpfs), Landlock refuses /dev/shm, rlimits counts what is held as memory."""
+    limits = Limits(timeout_seconds=30, memory_mb=128, processes=16, output_kb=64, disk_mb=32)
+    token = f"sandbox-check-{secrets.token_hex(6)}"
+    try:
+        run, took, report = _stopped_run(mode, limits, DEV_SHM, args=[token])
+    finally:
+        # rlimits shares /dev/shm with the user (as its guarantees say): clean up after it.
+        for path in Path("/dev/shm").glob(f"{token}-*"):
+            path.unlink()
+    said = run.output("c")
+    problems = mode_problem(run, mode)
+    res = run.final_resources
+    if run.mode == "landlock":
+        if "refused" not in said or "held" in said:
+            problems.append(f"/dev/shm was usable: {said[-200:]}")
+    elif res.limit_hit not in ("disk", "memory"):
+        problems.append(f"not stopped: limit_hit {res.limit_hit!r}, said {said[-200:]!r}")
+    return problems, {"mode": run.mode, "s": round(took, 2), "limit": res.limit_hit,
+                      "said": said.strip().splitlines()[-1:]}
+
+
+@check
+def check_fork_storm_is_stopped(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A fork storm stops at the process limit; nothing of it survives."""
+    limits = Limits(timeout_seconds=30, memory_mb=512, processes=16, output_kb=64, disk_mb=16)
+    code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    token = secrets.token_hex(6)
+    t = time.monotonic()
+    run = SandboxRun(limits, mode)
+    proc = run.spawn(py("storm", code, run, token))
+    proc.wait(20)
+    took = time.monotonic() - t
+    run.close()
+    problems = _limit_problems(run, mode, ("processes",), "16 processes")
+    left = processes_with_token(token)
+    if left:
+        problems.append(f"{len(left)} processes survived")
+    if took > 15:
+        problems.append(f"stopped after {took:.1f} s")
+    return problems, {"mode": run.mode, "s": round(took, 2), "max_procs": run.final_resources.max_procs}
+
+
+@check
+def check_memory_growth_is_stopped(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """Memory that grows without end stops at memory_mb."""
+    limits = Limits(timeout_seconds=30, memory_mb=128, processes=16, output_kb=64, disk_mb=16)
+    code = "hoard = []\nwhile True:\n    hoard.append(bytearray(8 << 20))\n"
+    run, took, _ = _stopped_run(mode, limits, code)
+    problems = _limit_problems(run, mode, ("memory",), "128 MB")
+    if took > 15:
+        problems.append(f"stopped after {took:.1f} s")
+    return problems, {"mode": run.mode, "s": round(took, 2), "peak_mb": round(run.final_resources.peak_memory_mb)}
+
+
+FORWARD_JUDGE = """
+import json, socket, threading
+from tui_assess.sandbox import current_run, CandidateSpec
+run = current_run()
+port = run.ports[0] if run.ports else 0
+srv = socket.socket()
+srv.bind(("127.0.0.1", port))
+srv.listen()
+port = srv.getsockname()[1]
+def serve():
+    while True:
+        c, _ = srv.accept()
+        c.sendall(b"judge says " + c.recv(100))
+        c.close()
+threading.Thread(target=serve, daemon=True).start()
+code = (
+    "import socket, sys, time\\n"
+    "for _ in range(50):\\n"
+    "    try:\\n"
+    f"        s = socket.create_connection(('127.0.0.1', {port}), timeout=2); break\\n"
+    "    except OSError as exc:\\n"
+    "        err = exc; time.sleep(0.05)\\n"
+    "else:\\n"
+    "    print('FAILED', err); sys.exit(1)\\n"
+    "s.sendall(sys.argv[1].encode()); print(s.recv(100).decode())\\n"
+)
+def candidate(name):
+    return CandidateSpec(name, ["python", "-c", code, name], run.area / "work", {}, rw=[run.area / "work"])
+early = run.spawn(CandidateSpec("early", ["python", "-c", "import time; time.sleep(30)"], run.area / "work", {}, rw=[]))
+run.forward_tcp(port)
+late = run.spawn(candidate("late"))
+print(json.dumps({"late": late.wait(20)}))
+"""
+
+
+@check
+def check_forward_tcp_reaches_the_judge(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A server the judge runs on 127.0.0.1 is reachable by candidates after forward_tcp."""
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        env = {k: v for k, v in os.environ.items() if k != "TUI_ASSESS_SANDBOX_CTL"}
+        judge = run.start_trusted([sys.executable, "-c", FORWARD_JUDGE], env, run.area / "work")
+        rc = judge.wait(30)
+        out = judge.stdout.read().decode()  # type: ignore[attr-defined]
+    said = run.output("late")
+    if rc != 0 or "judge says late" not in said:
+        problems.append(f"judge rc {rc}: {out[-600:]} / candidate said {said[-300:]!r}")
+    return problems, {"mode": run.mode, "said": said.strip()}
 
 
 def available_modes() -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tui_assess.challenge.catalog import bundled_dir, list_challenges
+from tui_assess.challenge.mutants import mutants
 
 CHALLENGES = [c.path for c in list_challenges()]
 
@@ -25,7 +26,7 @@ def test_bundled_challenges_validate() -> None:
     repeat = os.environ.get("TUI_ASSESS_VALIDATE_REPEAT", "5")
     proc = subprocess.run(
         [sys.executable, "-m", "tui_assess", "challenge", "validate", *map(str, CHALLENGES),
-         "--repeat", repeat, "--jobs", "2", "--json"],
+         "--repeat", repeat, "--jobs", "2", "--strict", "--json"],
         capture_output=True,
         text=True,
         timeout=1500,
@@ -37,6 +38,13 @@ def test_bundled_challenges_validate() -> None:
     mutants = [r for r in doc["checks"] if r["check"].startswith("mutant ")]
     for ch in CHALLENGES:
         assert sum(r["challenge"] == ch.name for r in mutants) >= 2, f"{ch.name} has < 2 mutants"
+
+
+def test_bundled_mutants_are_patches_saying_what_is_wrong() -> None:
+    for ch in list_challenges():
+        for m in mutants(ch):
+            assert m.is_patch, f"{ch.id}: mutant {m.name} is a folder; write it as a patch"
+            assert len(m.description().split()) >= 4, f"{ch.id}: {m.name} says too little"
 
 
 def test_catalog_lists_every_bundled_folder() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -13,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_assess.challenge.catalog import list_challenges, resolve
-from tui_assess.challenge.model import FIELDS, LIMIT_FIELDS, SCORING_FIELDS, load_challenge
+from tui_assess.challenge.model import (
+    FIELDS,
+    LIMIT_FIELDS,
+    LIMIT_RANGES,
+    SCORING_FIELDS,
+    SEED_FIELDS,
+    load_challenge,
+)
 from tui_assess.errors import UserError
 
 GOOD = (Path(__file__).parent / "fixtures/challenges/tiny-sum/challenge.toml").read_text()
@@ -66,6 +74,40 @@ MALFORMED = [
     ("limit unknown", GOOD.replace("processes = 16", "procs = 16"), "unknown field 'limits.procs'"),
     ("limit negative", GOOD.replace("memory_mb = 512", "memory_mb = -1"),
      "'limits.memory_mb' must be greater than 0"),
+    ("limit 2**63 processes", GOOD.replace("processes = 16", "processes = 9223372036854775808"),
+     "'limits.processes' must be at most 4096 (past that a process limit no longer stops"),
+    ("limit nan", GOOD.replace("timeout_seconds = 30", "timeout_seconds = nan"),
+     "'limits.timeout_seconds' must be a finite number, not nan"),
+    ("limit inf", GOOD.replace("timeout_seconds = 30", "timeout_seconds = inf"),
+     "'limits.timeout_seconds' must be a finite number, not inf"),
+    ("limit -inf", GOOD.replace("timeout_seconds = 30", "timeout_seconds = -inf"),
+     "'limits.timeout_seconds' must be a finite number, not -inf"),
+    ("limit bool", GOOD.replace("processes = 16", "processes = true"),
+     "'limits.processes' must be integer, not a boolean"),
+    ("limit bool number", GOOD.replace("timeout_seconds = 30", "timeout_seconds = true"),
+     "'limits.timeout_seconds' must be number, not a boolean"),
+    ("limit fraction", GOOD.replace("memory_mb = 512", "memory_mb = 1.5"),
+     "'limits.memory_mb' must be integer, not a number"),
+    ("limit zero", GOOD.replace("timeout_seconds = 30", "timeout_seconds = 0.0"),
+     "'limits.timeout_seconds' must be greater than 0"),
+    ("limit timeout max", GOOD.replace("timeout_seconds = 30", "timeout_seconds = 3600.5"),
+     "'limits.timeout_seconds' must be at most 3600"),
+    ("limit memory max", GOOD.replace("memory_mb = 512", "memory_mb = 65537"),
+     "'limits.memory_mb' must be at most 65536"),
+    ("limit huge int", GOOD.replace("memory_mb = 512", "memory_mb = " + "9" * 30),
+     "'limits.memory_mb' must be at most 65536"),
+    ("limit processes min", GOOD.replace("processes = 16", "processes = 1"),
+     "'limits.processes' must be at least 2 (pytest itself is one)"),
+    ("limit disk max", GOOD.replace("output_kb = 256", "output_kb = 256\ndisk_mb = 8193"),
+     "'limits.disk_mb' must be at most 8192"),
+    ("limit open_files min", GOOD.replace("output_kb = 256", "output_kb = 256\nopen_files = 8"),
+     "'limits.open_files' must be at least 32"),
+    ("limit open_files max", GOOD.replace("output_kb = 256", "output_kb = 256\nopen_files = 2e6"),
+     "'limits.open_files' must be integer, not a number"),
+    ("limit output max", GOOD.replace("output_kb = 256", "output_kb = 70000"),
+     "'limits.output_kb' must be at most 65536"),
+    ("limit cpu max", GOOD.replace("output_kb = 256", "output_kb = 256\ncpu_seconds = 1e9"),
+     "'limits.cpu_seconds' must be at most 3600"),
     ("limit type", GOOD.replace("memory_mb = 512", 'memory_mb = "lots"'),
      "'limits.memory_mb' must be integer"),
     ("scoring missing weight", GOOD.replace("weight = 30\n", ""),
@@ -172,9 +214,39 @@ def _dump(data: dict) -> str:
     return "\n".join(out) + "\n\n" + "\n".join(tables)
 
 
+def test_limit_defaults_and_new_fields(tiny_challenge: Path) -> None:
+    assert load_challenge(tiny_challenge).limits.disk_mb == LIMIT_FIELDS["disk_mb"][1] == 256
+    assert load_challenge(tiny_challenge).limits.open_files == LIMIT_FIELDS["open_files"][1]
+    manifest = tiny_challenge / "challenge.toml"
+    manifest.write_text(GOOD.replace(
+        "output_kb = 256", "output_kb = 256\ndisk_mb = 8192\nopen_files = 32\ncpu_seconds = 3600"
+    ))
+    limits = load_challenge(tiny_challenge).limits
+    assert (limits.disk_mb, limits.open_files, limits.cpu_seconds) == (8192, 32, 3600)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(sorted(LIMIT_FIELDS)), value=st.one_of(
+    st.integers(-2**70, 2**70), st.floats(), st.booleans(), st.text("abc1", max_size=3)))
+def test_any_limit_loads_within_its_range_or_is_one_sentence(
+    tiny_challenge: Path, key: str, value
+) -> None:
+    data = tomllib.loads(GOOD)
+    data["limits"] = {key: value}
+    write_manifest(tiny_challenge, _dump(data))
+    try:
+        loaded = getattr(load_challenge(tiny_challenge).limits, key)
+    except UserError as exc:
+        assert f"'limits.{key}'" in str(exc) and "\n" not in str(exc)
+        return
+    least, most, _ = LIMIT_RANGES[key]
+    assert isinstance(loaded, int | float) and not isinstance(loaded, bool)
+    assert math.isfinite(loaded) and loaded > 0 and least <= loaded <= most
+
+
 def test_documented_fields_match_the_loader() -> None:
     doc = (Path(__file__).parents[1] / "docs/challenge-format.md").read_text()
-    for name in [*FIELDS, *LIMIT_FIELDS, *SCORING_FIELDS]:
+    for name in [*FIELDS, *LIMIT_FIELDS, *SCORING_FIELDS, *SEED_FIELDS]:
         assert f"| `{name}` |" in doc, f"{name} is not documented in docs/challenge-format.md"
 
 

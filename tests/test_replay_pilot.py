@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.replay_support import HELPER, opened, recorded_once, replay_app
+from fixtures.replay_support import HELPER, opened, recorded_once, replay_app, settled
 from fixtures.ui_support import async_test, wait_until
 from textual.binding import Binding
 from textual.widgets import Label, TabbedContent
@@ -265,11 +265,19 @@ async def test_rerun_the_tests_on_the_code_at_the_cursor(recorded: tuple[Path, P
 
 @async_test
 async def test_escape_stops_a_rerun(recorded: tuple[Path, Path], tmp_path: Path) -> None:
-    async with opened(*recorded, tmp_path) as (app, pilot, screen):
-        await pilot.press("r", "escape")  # stopped while its sandbox is still starting
+    session, challenge = recorded
+    slow = tmp_path / "fix-sum"  # the same challenge, with a visible test that takes 30 s
+    shutil.copytree(challenge, slow)
+    (slow / "tests" / "visible" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow():\n    time.sleep(30)\n")
+    async with opened(session, slow, tmp_path) as (_app, pilot, screen):
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await pilot.press("escape")
         await wait_until(pilot, lambda: screen._rerun_cancel is None, timeout=60)
         shown = str(screen.query_one("#rerun").render())  # type: ignore[attr-defined]
-        assert "cancelled" in shown
+        assert "visible tests: cancelled" in shown
+        assert "differs from the one recorded" in shown  # the copy is not the recorded one
 
 
 @async_test
@@ -421,3 +429,26 @@ async def test_a_damaged_blob_is_said_in_the_code_view(recorded: tuple[Path, Pat
         assert f"event {last_keyframe} (keyframe) refers to blob" in code(screen).message
         await pilot.press("home")
         assert code(screen).message in ("", "(line origins: indexing…)")
+
+
+@async_test
+async def test_opened_from_the_review_table_escape_goes_back(recorded: tuple[Path, Path],
+                                                             tmp_path: Path) -> None:
+    from tui_assess.report.review import collect
+    from tui_assess.ui.screens.review import ReviewApp, ReviewScreen
+
+    session, challenge = recorded
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    shutil.copy(session, cohort / "ada.tasession")
+    app = ReviewApp(collect(cohort, challenge_dirs=[challenge.parent]),
+                    challenge_dirs=[challenge.parent])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        replay = await settled(pilot)
+        assert replay.challenge is not None and replay.challenge.id == "fix-sum"
+        assert text_of(replay) == replay.timeline.state_at()["calc.py"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))

@@ -258,3 +258,16 @@ def test_validate_flags_shared_test_names(tiny_challenge: Path) -> None:
     proc = cli("challenge", "validate", str(tiny_challenge), "--json")
     rows = {r["check"]: r for r in json.loads(proc.stdout)["checks"]}
     assert rows["test names"]["ok"] is False and "test_empty" in rows["test names"]["detail"]
+
+
+def test_validate_advice_does_not_fail_an_original_format_challenge(tiny_challenge: Path) -> None:
+    """tiny-sum is written to the original format: bare asserts in its hidden tests. That is
+    advice (reported), not a failure, unless --strict asks for every check."""
+    proc = cli("challenge", "validate", str(tiny_challenge), "--json")
+    doc = json.loads(proc.stdout)
+    advice = [r for r in doc["checks"] if r["level"] == "advice" and not r["ok"]]
+    assert advice, "tiny-sum's bare asserts should be reported"
+    assert proc.returncode == 0 and doc["ok"] is True
+    strict = cli("challenge", "validate", str(tiny_challenge), "--strict")
+    assert strict.returncode == 1
+    assert "advice" in strict.stdout

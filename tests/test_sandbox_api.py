@@ -93,3 +93,17 @@ def test_supervisor_is_stdlib_only() -> None:
                          env={"PATH": os.environ.get("PATH", "")})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_readme_table_says_what_guarantees_say() -> None:
+    """The README's sandbox table is exactly the sentences the code reports, every case."""
+    from tui_assess.sandbox.modes import ROWS, all_sentences, guarantee_table
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert guarantee_table() in readme
+    for mode in MODES:
+        assert set(all_sentences(mode)) == set(ROWS)
+    # And a live run's sentences are among them.
+    with SandboxRun(Limits(), "rlimits") as run:
+        for row, text in run.guarantees.items():
+            assert text in all_sentences(run.mode)[row]

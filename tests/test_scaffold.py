@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_assess.challenge.model import FIELDS, LIMIT_FIELDS, load_challenge
+from tui_assess.challenge.model import FIELDS, LIMIT_FIELDS, SEED_FIELDS, load_challenge
 from tui_assess.challenge.scaffold import default_parent, new_challenge, scaffold_files
 from tui_assess.errors import UserError
 
@@ -31,8 +31,16 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 def test_manifest_has_every_field_with_todo_markers() -> None:
-    data = tomllib.loads(scaffold_files("demo")["challenge.toml"])
-    assert set(data) == set(FIELDS)
+    text = scaffold_files("demo")["challenge.toml"]
+    data = tomllib.loads(text)
+    # Every field but [seed], which the example does not need: it is there, commented out.
+    assert set(data) == set(FIELDS) - {"seed"}
+    assert "# [seed]" in text
+    seed = tomllib.loads("\n".join(
+        line.removeprefix("# ") for line in text.splitlines() if line.startswith("# [seed]")
+        or line.startswith(("# command =", "# creates =", "# database ="))
+    ))
+    assert set(seed["seed"]) == set(SEED_FIELDS)
     assert set(data["limits"]) == set(LIMIT_FIELDS)
     assert data["id"] == "demo"
     assert data["title"].startswith("TODO") and data["summary"].startswith("TODO")
@@ -47,6 +55,7 @@ def test_new_challenge_loads_and_is_consistent(tmp_path: Path) -> None:
     assert ch.category == "api" and ch.difficulty == "easy"
     assert ch.files == ("pagination.py",)
     assert sorted(ch.mutants) == ["last-page-dropped", "no-validation"]
+    assert all(p.suffix == ".patch" for p in ch.mutants.values())
     assert "TODO" in ch.brief()
     for part in ("Context", "task", "Interface", "Acceptance criteria"):
         assert part in ch.brief()
@@ -74,8 +83,10 @@ def test_cli_new_then_validate_passes(tmp_path: Path) -> None:
         "starter fails hidden",
         "solution passes visible",
         "solution passes hidden",
+        "starter fails visible",
         "mutant last-page-dropped caught",
         "mutant no-validation caught",
+        "hidden failures speak plainly",
         "solution hidden x2 (flakiness)",
     } <= checks
 

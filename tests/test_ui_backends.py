@@ -100,3 +100,22 @@ def test_highlights_stay_inside_their_lines(text: str) -> None:
         width = len(lines[row].encode("utf-8"))
         for start, end, name in spans:
             assert 0 <= start < (end or width + 1) <= width, (row, start, end, name)
+
+
+def test_readme_names_only_files_in_the_repository() -> None:
+    """Every relative file or link the README points a reader to exists in the repository
+    (issue 13: it once linked to a design note outside it), and it says where the command is."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\]\(([^)#\s]+)", readme))  # markdown links
+    named |= set(re.findall(r"`((?:\.\./|docs/|tests/|benchmarks/|\.ci/)[^`\s]*)`", readme))
+    named |= {m for m in re.findall(r"`([A-Z][A-Z_]*\.md)`", readme)}
+    local = [n for n in named if "://" not in n]
+    assert local, "the README names no files at all?"
+    missing = [
+        n for n in sorted(local) if not (any(root.glob(n)) if "*" in n else (root / n).exists())
+    ]
+    assert not missing, missing
+    assert ".venv/bin/tui-assess" in readme

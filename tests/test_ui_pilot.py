@@ -11,16 +11,16 @@ import pytest
 from fixtures.ui_support import (
     RecordingHooks,
     ScriptedChecker,
-    all_fixtures,
     async_test,
     fixture,
+    make_app,
     wait_for_workers,
     wait_until,
+    workspace_screen,
 )
 from textual.widgets import DataTable, Input, Label, Markdown, TabbedContent
 
 from tui_assess.ui.app import AssessApp
-from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.catalog import CatalogScreen
 from tui_assess.ui.screens.dialogs import ConfirmScreen
 from tui_assess.ui.screens.help import HelpScreen
@@ -35,21 +35,8 @@ from tui_assess.ui.widgets.test_panel import TestPanel as ResultsPanel
 SIZE = (100, 32)
 
 
-def make_app(tmp_path: Path, start: str | None = "fix-sum", **kwargs: object) -> AssessApp:
-    kwargs.setdefault("checker", ScriptedChecker())
-    return AssessApp(
-        challenges=all_fixtures(),
-        start=fixture(start) if start else None,
-        progress=ProgressStore(tmp_path / "progress.sqlite"),
-        workspaces_root=tmp_path / "ws",
-        keymap_path=tmp_path / "keymap.toml",
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
 def ws(app: AssessApp) -> WorkspaceScreen:
-    screen = app._workspace()
-    assert screen is not None
+    screen: WorkspaceScreen = workspace_screen(app)
     return screen
 
 
@@ -345,7 +332,7 @@ async def test_sql_console_queries_read_only(tmp_path: Path) -> None:
         await pilot.press("ctrl+r")
         await wait_for_workers(pilot, "sql")
         rows = console.query_one("#sql-rows", DataTable)
-        assert rows.row_count == 1 and rows.get_row_at(0) == ["paid", "2"]
+        assert rows.row_count == 1 and [str(c) for c in rows.get_row_at(0)] == ["paid", "2"]
         assert "orders_status" in str(console.query_one("#sql-plan").render())
         assert " ms" in str(console.query_one("#sql-timing", Label).render())
         query.load_text("DELETE FROM orders")
@@ -542,7 +529,8 @@ def test_headless_ui_helpers_do_not_import_textual() -> None:
     code = (
         "import sys\n"
         "import tui_assess.ui.progress, tui_assess.ui.sql, tui_assess.ui.http_service\n"
-        "import tui_assess.ui.hooks, tui_assess.ui.checking\n"
+        "import tui_assess.ui.hooks, tui_assess.ui.checking, tui_assess.ui.shell\n"
+        "import tui_assess.ui.failures\n"
         "assert 'textual' not in sys.modules, 'textual imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.ui_support import ScriptedChecker, all_fixtures, fixture, wait_for_workers
+from fixtures.ui_support import make_app, wait_for_workers
 
-from tui_assess.ui.app import AssessApp
-from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.widgets import countdown
 from tui_assess.ui.widgets.code_editor import CodeEditor
+from tui_assess.ui.widgets.terminal import new_emulator
 
 SIZE = (100, 32)
 
@@ -24,17 +23,6 @@ SIZE = (100, 32)
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(countdown, "clock", lambda: 1000.0)
-
-
-def make_app(tmp_path: Path, start: str | None = "fix-sum") -> AssessApp:
-    return AssessApp(
-        challenges=all_fixtures(),
-        start=fixture(start) if start else None,
-        checker=ScriptedChecker(),
-        progress=ProgressStore(tmp_path / "progress.sqlite"),
-        workspaces_root=tmp_path / "ws",
-        keymap_path=tmp_path / "keymap.toml",
-    )
 
 
 async def settle(pilot: Any) -> None:
@@ -90,3 +78,30 @@ def test_snapshot_help(snap_compare: Any, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=help_)
+
+
+def test_snapshot_terminal_pane_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """The terminal pane's drawing (colours, bold, the cursor) from canned output: no live
+    shell, so the picture does not depend on the machine's sandbox mode or user."""
+    pytest.importorskip("pyte", reason="the terminal pane needs pyte (a dependency)")
+
+    async def terminal(pilot: Any) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.add_class("-terminal-open")
+        await pilot.pause()
+        pane = screen.terminal
+        pane.status = ""
+        pane.vt, pane.stream = new_emulator(pane.size.width, pane.size.height)
+        pane._feed(
+            "\x1b]133;A\x07fix-sum $ \x1b]133;B\x07python -m pytest -q\r\n"
+            "\x1b[32m.\x1b[0m\x1b[31mF\x1b[0m\r\n"
+            "\x1b[1m=== 1 failed, 1 passed in 0.02s ===\x1b[0m\r\n"
+            "\x1b]133;A\x07fix-sum $ \x1b]133;B\x07ls\r\n"
+            "\x1b[1;34mtests\x1b[0m  README.md  calc.py\r\n"
+            "\x1b]133;A\x07fix-sum $ \x1b]133;B\x07"
+        )
+        pane.focus()
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=terminal)

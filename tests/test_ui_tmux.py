@@ -49,8 +49,15 @@ class Tmux:
 
     def type(self, text: str) -> None:
         for ch in text:
-            self.run("send-keys", "-t", self.name, "-l", ch)
+            # A lone ";" ends a tmux command even after -l: it has to be escaped.
+            self.run("send-keys", "-t", self.name, "-l", "\\;" if ch == ";" else ch)
             time.sleep(0.05)
+
+    def burst(self, text: str) -> None:
+        """Type text in one burst (as a fast typist or a terminal's key repeat would)."""
+        for piece in re.split("(;)", text):  # tmux reads only a lone ";" as a separator
+            if piece:
+                self.run("send-keys", "-t", self.name, "-l", "\\;" if piece == ";" else piece)
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.name)
@@ -221,3 +228,80 @@ def test_kill_9_one_second_after_typing_keeps_what_was_typed(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     with Timeline.open(session) as tl:
         assert "return a - b  # typed" in tl.state_at()["calc.py"]
+
+
+def test_terminal_pane_in_the_installed_command(tmux_practice: tuple[Tmux, Path]) -> None:
+    """The terminal pane as a person uses it: echo, a flood stopped with ctrl+c, a sleep that
+    never ends stopped the same way, a connection to this machine's listener (refused where the
+    sandbox isolates the network), a file written by the shell that the editor picks up; then
+    quit: nothing it started survives, and the session export holds the commands."""
+    import json
+    import socket
+
+    import psutil
+
+    t, home = tmux_practice
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        t.wait_for("return a - b", timeout=30)
+        t.send("F12")
+        t.wait_for("Terminal ·", timeout=10)
+        t.wait_for("fix-sum ", timeout=30)  # the prompt: the folder's name, then $ (or #)
+
+        def command(text: str, expect: str, timeout: float = 30.0) -> None:
+            t.burst(text)
+            t.send("Enter")
+            t.wait_for(expect, timeout=timeout)
+
+        command("echo hello-$((6*7))", "hello-42")
+        t.burst("yes tui-flood")
+        t.send("Enter")
+        t.wait_for("tui-flood\ntui-flood", timeout=20)
+        t.send("C-c")
+        command("echo flood-$((1+1))done", "flood-2done")
+        t.burst("sleep infinity")
+        t.send("Enter")
+        time.sleep(1.0)
+        t.send("C-c")
+        command("echo slept-$((2+2))", "slept-4")
+        command(
+            f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 3)' "
+            "&& echo net-$((1+1))open || echo net-$((1+1))closed",
+            "net-2",
+        )
+        network_open = "net-2open" in t.screen()
+        command("printf 'def add(a, b):\\n    return a + b\\n' > calc.py; echo ok-$((3*3))", "ok-9")
+        t.wait_for_line(2, "return a + b", timeout=10)  # the editor reloaded it from disk
+        command("sleep 1234 & echo bg-$((5*5))", "bg-25")
+        sleepers = [
+            p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "1234"]
+        ]
+        assert sleepers
+        t.send("F12")  # back to the editor: ctrl+q is the app's everywhere anyway
+        t.send("C-q")
+        deadline = time.monotonic() + 15
+        while t.alive():
+            assert time.monotonic() < deadline, "ctrl+q did not quit:\n" + t.screen()
+            time.sleep(0.2)
+        _, alive = psutil.wait_procs(sleepers, timeout=5)
+        assert not alive, "a process the shell started outlived the app"
+    finally:
+        listener.close()
+    session = home / "sessions" / "practice-fix-sum.tasession"
+    ok = tui_cli("session", "verify", str(session))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    export = tui_cli("session", "export", str(session), "--format", "jsonl")
+    assert export.returncode == 0, export.stderr
+    events = [json.loads(line) for line in export.stdout.splitlines()]
+    commands = [e["payload"]["text"] for e in events if e["kind"] == "terminal_command"]
+    assert commands[:3] == ["echo hello-$((6*7))", "yes tui-flood", "echo flood-$((1+1))done"]
+    assert "sleep infinity" in commands and "sleep 1234 & echo bg-$((5*5))" in commands
+    output = "".join(e["payload"]["text"] for e in events if e["kind"] == "terminal_output")
+    assert "hello-42" in output and "tui-flood" in output
+    start = next(e["payload"] for e in events if e["kind"] == "terminal_start")
+    isolated = not start["guarantees"]["network"].startswith("NOT")
+    assert network_open != isolated, (start["sandbox"], start["guarantees"]["network"])
+    assert any(e["kind"] == "terminal_end" for e in events)

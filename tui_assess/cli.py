@@ -14,6 +14,7 @@ import click
 
 from tui_assess import __version__
 from tui_assess.errors import UserError
+from tui_assess.printable import one_line
 
 
 class AssessGroup(click.Group):
@@ -24,7 +25,7 @@ class AssessGroup(click.Group):
         try:
             return super().main(*args, **{**kwargs, "standalone_mode": False})
         except UserError as exc:
-            click.echo(f"tui-assess: {exc}", err=True)
+            click.echo(f"tui-assess: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("tui-assess: aborted.", err=True)
@@ -76,12 +77,23 @@ def list_cmd(as_json: bool) -> None:
 @click.argument("challenge")
 @click.argument("directory", type=click.Path(path_type=Path))
 def init_cmd(challenge: str, directory: Path) -> None:
-    """Copy CHALLENGE's starter workspace into DIRECTORY (new or empty)."""
+    """Copy CHALLENGE's starter workspace into DIRECTORY (new or empty), then make its data.
+
+    A challenge with a [seed] step (a generated database) runs it once, in the sandbox, in
+    DIRECTORY. Exit code 1 when that step fails (the workspace is there, without its data).
+    """
     from tui_assess.challenge.catalog import resolve
+    from tui_assess.challenge.prepare import prepare_workspace
     from tui_assess.challenge.workspace import init_workspace
 
     ch = resolve(challenge)
     init_workspace(ch, directory)
+    if ch.seed is not None:
+        click.echo(f"Preparing its data: {' '.join(ch.seed.command)}")
+        prepared = prepare_workspace(ch, directory)
+        if not prepared.ok:
+            click.echo(f"The workspace is in {directory}, but {prepared.reason}.", err=True)
+            sys.exit(1)
     click.echo(f"Workspace for {ch.id} ready in {directory}.")
 
 
@@ -153,13 +165,20 @@ def challenge_group() -> None:
     type=click.IntRange(1, 16),
     help="Validate this many challenges at once.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on advice (a starter that passes its visible tests, bare hidden messages).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool) -> None:
+def validate_cmd(
+    paths: tuple[Path, ...], repeat: int, jobs: int, strict: bool, as_json: bool
+) -> None:
     """Check challenge folders: manifest, brief, starter fails, solution passes, mutants caught.
 
-    Exit code 0 when every check passes, 1 otherwise.
+    Exit code 0 when every required check passes (and, with --strict, every advice), 1 otherwise.
     """
-    from tui_assess.challenge.validate import format_table, validate
+    from tui_assess.challenge.validate import format_table, rows_ok, validate
 
     folders = [p for p in paths if p.is_dir()]
     missing = [p for p in paths if not p.is_dir()]
@@ -170,16 +189,20 @@ def validate_cmd(paths: tuple[Path, ...], repeat: int, jobs: int, as_json: bool)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         per_folder = list(pool.map(lambda f: validate(f, repeat=repeat), folders))
     rows = [row for folder_rows in per_folder for row in folder_rows]
+    ok = rows_ok(rows, strict)
     if as_json:
-        emit_json({"ok": all(r.ok for r in rows), "checks": [r.to_json() for r in rows]})
+        emit_json({"ok": ok, "strict": strict, "checks": [r.to_json() for r in rows]})
     else:
         click.echo(format_table(rows))
-        bad = [r for r in rows if not r.ok]
+        bad = [r for r in rows if not r.ok and r.counts(strict)]
+        advice = [r for r in rows if not r.ok and not r.counts(strict)]
         click.echo(
-            f"\n{len(rows) - len(bad)} of {len(rows)} checks passed"
-            + (f"; {len(bad)} failed." if bad else ".")
+            f"\n{len(rows) - len(bad) - len(advice)} of {len(rows)} checks passed"
+            + (f"; {len(bad)} failed" if bad else "")
+            + (f"; {len(advice)} advice not followed (--strict fails on them)" if advice else "")
+            + "."
         )
-    sys.exit(0 if all(r.ok for r in rows) else 1)
+    sys.exit(0 if ok else 1)
 
 
 @challenge_group.command("new")
@@ -221,9 +244,9 @@ def session_verify_cmd(file: Path, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(report.reason if report.ok else f"TAMPERED: {report.reason}")
+        click.echo(one_line(report.reason if report.ok else f"TAMPERED: {report.reason}"))
         for note in report.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {one_line(note)}")
     if not report.ok:
         sys.exit(1)
 
@@ -257,11 +280,14 @@ def session_info_cmd(file: Path, as_json: bool) -> None:
         ("final link", info["final_link"]),
     ]
     for key, value in rows:
-        click.echo(f"{key:<11} {value}")
+        click.echo(f"{key:<11} {one_line(value)}")
     signals = info["signals"]
     click.echo(f"signals     {len(signals)}")
     for s in signals:
-        click.echo(f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {s['kind']:<16} {s['detail']}")
+        click.echo(
+            f"  event {s['seq']:>6}  {s['t']:>9.1f} s  {one_line(s['kind']):<16} "
+            f"{one_line(s['detail'])}"
+        )
 
 
 @session_group.command("export")
@@ -313,6 +339,167 @@ def replay_cmd(session: Path, challenge: str | None) -> None:
         AssessApp(start_screen=ReplayScreen(timeline, challenge=ch)).run()
     finally:
         timeline.close()
+def write_output(text: str, output: Path | None) -> None:
+    """Text to a file (UTF-8; characters it cannot hold become U+FFFD) or to stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
+
+
+def results_option(where: str) -> Any:
+    return click.option("--results", type=click.Path(path_type=Path), default=None,
+                        help=f"The regrade results file (default: grades.sqlite {where}).")
+
+
+challenges_option = click.option(
+    "--challenges", "challenge_dirs", multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A challenge folder, or a folder of them, to look challenges up in before the "
+         "bundled set (repeatable).")
+
+
+@main.command("report")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["html", "md", "json", "junit", "gradescope", "exercism",
+                                 "asciicast"]),
+              help="html: one self-contained page; md: Markdown; json: the documented report "
+                   "document; junit: JUnit XML; gradescope / exercism: their results.json; "
+                   "asciicast: a v3 recording.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of stdout.")
+@results_option("beside the session")
+def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | None) -> None:
+    """Write a report of SESSION: score (regraded when `grade` stored one), tests, timeline,
+    resources, code with each line's origin, integrity signals, the candidate's note."""
+    from tui_assess.report.formats import render
+
+    write_output(render(session, fmt, results=results), output)
+
+
+@main.command("grade")
+@click.argument("sessions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Grade this many snapshots at once, each in its own process.")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Grade only the I-th of N deterministic slices (1 <= I <= N), for a CI "
+                   "matrix or a Kubernetes Indexed Job.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Send the work to this Dask scheduler (needs the [dask] extra).")
+@results_option("beside the first session")
+@challenges_option
+@click.option("--regrade", is_flag=True, help="Grade again even when a result is stored.")
+def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
+              dask_address: str | None, results: Path | None,
+              challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
+    """Regrade each SESSION (a file, or a folder of them): rebuild the submitted files, run the
+    hidden tests in the sandbox, compare with what the session recorded.
+
+    Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
+    tampered; 2 when a file is not a session or its challenge cannot be found.
+    """
+    from tui_assess.report.grade import (
+        describe_probe,
+        expand_sessions,
+        grade_sessions,
+        parse_shard,
+        worker_probe,
+    )
+    from tui_assess.report.results import default_path
+
+    slice_ = parse_shard(shard) if shard else None
+    files = expand_sessions(sessions)
+    if dask_address is None:
+        click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
+                   f"{'es' if jobs > 1 else ''}", err=True)
+
+    def progress(row: Any) -> None:
+        if not as_json:
+            mark = {"match": "ok", "no-record": "graded"}.get(row.status, row.status.upper())
+            reg = row.regraded or {}
+            score = (f" {reg.get('score'):g}/{reg.get('max_score'):g}"
+                     if isinstance(reg.get("score"), (int, float))
+                     and isinstance(reg.get("max_score"), (int, float)) else "")
+            cached = " (stored)" if row.cached else ""
+            click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
+
+    run = grade_sessions(files, results=results or default_path(files[0]),
+                         jobs=jobs, shard=slice_, dask_address=dask_address,
+                         challenge_dirs=list(challenge_dirs), progress=progress,
+                         regrade=regrade)
+    if as_json:
+        emit_json(run.to_json())
+    else:
+        for name, w in run.workers.items():
+            click.echo(f"worker {name}: {describe_probe(w)}", err=True)
+        counts: dict[str, int] = {}
+        for row in run.rows:
+            counts[row.status] = counts.get(row.status, 0) + 1
+        click.echo(f"{len(run.rows)} sessions: " + ", ".join(
+            f"{n} {k}" for k, n in sorted(counts.items())) + f"; graded {run.graded} new "
+            f"snapshots" + (f"; {run.skipped} left to other shards" if run.skipped else "") + ".")
+    sys.exit(run.exit_code)
+
+
+@main.command("review")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), default=None,
+              help="Write the table as CSV to this file.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="Write a self-contained page: the table and every similar pair side by "
+                   "side.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@results_option("in DIRECTORY")
+@challenges_option
+def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_json: bool,
+               results: Path | None, challenge_dirs: tuple[Path, ...]) -> None:
+    """One row per session in DIRECTORY: candidate, challenge, score (regraded if known), time
+    used, runs, integrity, signals, similar submissions; sorted by score.
+
+    In a terminal (without --csv or --json) the table opens as a TUI whose rows open in
+    replay. A tampered, truncated or corrupt file is a row that says so.
+    """
+    from tui_assess.report.review import collect, format_table, to_csv
+
+    written = [p for p in (csv_out, html_out) if p is not None]
+    interactive = not as_json and not written and sys.stdout.isatty() and sys.stdin.isatty()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= 20 and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="reading sessions", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(1)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+    review = collect(directory, results=results, challenge_dirs=list(challenge_dirs),
+                     progress=progress)
+    if csv_out is not None:
+        write_output(to_csv(review), csv_out)
+    if html_out is not None:
+        from tui_assess.report.html import render_review_html
+
+        write_output(render_review_html(review, directory.name or str(directory)), html_out)
+    if as_json:
+        emit_json(review.to_json())
+    elif interactive:
+        from tui_assess.ui.screens.review import ReviewApp
+
+        ReviewApp(review, list(challenge_dirs)).run()
+    elif not written:
+        for line in format_table(review):
+            click.echo(line)
+    else:
+        click.echo(f"{len(review.rows)} sessions written to "
+                   f"{' and '.join(str(p) for p in written)}.")
 
 
 @main.command("practice")

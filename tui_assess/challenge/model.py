@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -49,6 +50,11 @@ FIELDS: dict[str, tuple[str, bool, str]] = {
     ),
     "limits": ("table", False, "Per-test-run limits (see [limits] fields)."),
     "scoring": ("array of tables", False, "Weighted groups of hidden tests (see [[scoring]])."),
+    "seed": (
+        "table",
+        False,
+        "How the workspace's data is made: a command run once (see [seed] fields).",
+    ),
 }
 
 #: [limits] fields: (type name, default, description).
@@ -62,6 +68,26 @@ LIMIT_FIELDS: dict[str, tuple[str, float | int | None, str]] = {
     ),
     "output_kb": ("integer", 1024, "Captured output; past it the run is stopped."),
     "cpu_seconds": ("number", None, "CPU time per process; defaults to timeout_seconds."),
+    "disk_mb": ("integer", 256, "Total writes of a run, the copy of the workspace included."),
+    "open_files": ("integer", 1024, "Files open at once per process (RLIMIT_NOFILE)."),
+}
+
+#: [limits] ranges: (least, most, why the most). Numbers must also be greater than 0; past the
+#: most a limit stops protecting anything (or asks for more than a laptop has).
+LIMIT_RANGES: dict[str, tuple[float, float, str]] = {
+    "timeout_seconds": (0, 3600, "one test run, not a whole session"),
+    "cpu_seconds": (0, 3600, "one test run, not a whole session"),
+    "memory_mb": (1, 65536, "64 GB, more than a laptop has"),
+    "processes": (2, 4096, "past that a process limit no longer stops a fork storm"),
+    "output_kb": (1, 65536, "output is held in memory and shown on screen"),
+    "disk_mb": (1, 8192, "a run's writes are held in memory where the sandbox caps them"),
+    "open_files": (32, 65536, "each open file costs kernel memory outside the memory limit"),
+}
+
+#: Why a least is above 1, where it is.
+_LIMIT_LEAST_WHY = {
+    "processes": "pytest itself is one",
+    "open_files": "Python and pytest need about 16 to start",
 }
 
 #: [[scoring]] fields: (type name, description).
@@ -71,7 +97,36 @@ SCORING_FIELDS: dict[str, tuple[str, str]] = {
     "weight": ("integer", "Points for the group, shared equally by its tests."),
 }
 
+#: [seed] fields: (type name, required, description).
+SEED_FIELDS: dict[str, tuple[str, bool, str]] = {
+    "command": (
+        "array of strings",
+        True,
+        "Run once in the workspace folder, in the sandbox; a first item 'python' is the "
+        "interpreter that candidates' code runs with.",
+    ),
+    "creates": (
+        "array of strings",
+        True,
+        "Workspace files the command makes; it runs when any of them is missing.",
+    ),
+    "database": (
+        "string",
+        False,
+        "The SQLite file (one of creates) the SQL console opens and the HTTP console copies.",
+    ),
+}
+
 DEFAULT_GROUP = "other"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """How a workspace's data is made: `command`, run once in it, makes `creates`."""
+
+    command: tuple[str, ...]
+    creates: tuple[str, ...]
+    database: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +155,7 @@ class Challenge:
     files: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     scoring: tuple[ScoringGroup, ...] = ()
+    seed: Seed | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -125,10 +181,9 @@ class Challenge:
 
     @property
     def mutants(self) -> dict[str, Path]:
-        root = self.path / "mutants"
-        if not root.is_dir():
-            return {}
-        return {p.name: p for p in sorted(root.iterdir()) if p.is_dir()}
+        """Mutant name -> `mutants/<name>.patch` (a diff against the solution) or
+        `mutants/<name>/` (files laid over the starter), sorted by name."""
+        return _mutant_paths(self.path)
 
     def brief(self) -> str:
         return self.brief_path.read_text(encoding="utf-8")
@@ -159,6 +214,19 @@ class Challenge:
             "hints": len(self.hints),
             "path": str(self.path),
         }
+
+
+def _mutant_paths(root: Path) -> dict[str, Path]:
+    folder = root / "mutants"
+    if not folder.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            found.setdefault(p.name, p)
+        elif p.suffix == ".patch" and p.is_file() and not p.is_symlink():
+            found.setdefault(p.stem, p)
+    return dict(sorted(found.items()))
 
 
 # --------------------------------------------------------------------------- loading
@@ -248,12 +316,24 @@ def load_challenge(path: Path | str) -> Challenge:
 
     limits = _load_limits(data.get("limits", {}), bad)
     scoring = _load_scoring(data.get("scoring", []), bad)
+    seed = _load_seed(data["seed"], bad, root) if "seed" in data else None
 
     for folder in ("starter", "tests/visible", "tests/hidden", "solution"):
         if not (root / folder).is_dir():
             raise UserError(f"{root / folder}: required folder is missing.")
     if not (root / "brief.md").is_file():
         raise UserError(f"{root / 'brief.md'}: the brief is missing.")
+
+    clash = sorted(
+        p.stem
+        for p in (root / "mutants").glob("*.patch")
+        if (root / "mutants" / p.stem).is_dir()
+    )
+    if clash:
+        raise UserError(
+            f"{root / 'mutants'}: mutant {clash[0]!r} is both a folder and a .patch file; "
+            "keep one."
+        )
 
     files = tuple(data.get("files", ()))
     for rel in files:
@@ -275,6 +355,7 @@ def load_challenge(path: Path | str) -> Challenge:
         files=files,
         limits=limits,
         scoring=scoring,
+        seed=seed,
     )
 
 
@@ -286,12 +367,53 @@ def _load_limits(table: dict[str, Any], bad: Any) -> Limits:
         type_name = LIMIT_FIELDS[key][0]
         if not _type_ok(value, type_name):
             raise bad(f"field 'limits.{key}' must be {type_name}, not {_describe(value)}.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad(f"field 'limits.{key}' must be a finite number, not {value}.")
+        least, most, why = LIMIT_RANGES[key]
         if value <= 0:
-            raise bad(f"field 'limits.{key}' must be greater than 0.")
+            raise bad(f"field 'limits.{key}' must be greater than 0, not {value}.")
+        if value < least:
+            raise bad(
+                f"field 'limits.{key}' must be at least {least:g} ({_LIMIT_LEAST_WHY[key]}), "
+                f"not {value}."
+            )
+        if value > most:
+            raise bad(f"field 'limits.{key}' must be at most {most:g} ({why}), not {value}.")
         values[key] = value
-    if values.get("processes", 64) < 2:
-        raise bad("field 'limits.processes' must be at least 2 (pytest itself is one).")
     return Limits(**values)
+
+
+def _load_seed(table: dict[str, Any], bad: Any, root: Path) -> Seed:
+    for key in table:
+        if key not in SEED_FIELDS:
+            raise bad(f"unknown field 'seed.{key}' (known: {', '.join(SEED_FIELDS)}).")
+    for key, (type_name, required, _doc) in SEED_FIELDS.items():
+        if key not in table:
+            if required:
+                raise bad(f"missing required field 'seed.{key}' ({type_name}).")
+            continue
+        if not _type_ok(table[key], type_name):
+            raise bad(f"field 'seed.{key}' must be {type_name}, not {_describe(table[key])}.")
+    command, creates = table["command"], table["creates"]
+    if not command or not command[0].strip():
+        raise bad("field 'seed.command' must name a program, e.g. [\"python\", \"seed.py\"].")
+    script = command[1] if command[0] in ("python", "python3") and len(command) > 1 else ""
+    if script.endswith(".py") and not (root / "starter" / script).is_file():
+        raise bad(f"field 'seed.command' runs {script!r}, which is not in starter/.")
+    if not creates:
+        raise bad("field 'seed.creates' must list the files the command makes.")
+    for rel in creates:
+        if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise bad(f"field 'seed.creates' entry {rel!r} must be a relative path inside it.")
+        if (root / "starter" / rel).exists():
+            raise bad(
+                f"field 'seed.creates' names {rel!r}, which is already in starter/: the command "
+                "would never run."
+            )
+    database = table.get("database")
+    if database is not None and database not in creates:
+        raise bad(f"field 'seed.database' is {database!r}, which is not one of seed.creates.")
+    return Seed(tuple(command), tuple(creates), database)
 
 
 def _load_scoring(entries: list[dict[str, Any]], bad: Any) -> tuple[ScoringGroup, ...]:

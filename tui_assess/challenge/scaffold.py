@@ -2,9 +2,11 @@
 
 The scaffold is a complete, small challenge — a pagination bug — rather than empty templates:
 every file the format needs is there and consistent (two hidden groups matching two
-[[scoring]] globs, a starter that fails them, a solution that passes, two mutants each caught by
-one group), so `tui-assess challenge validate` passes before the author has changed anything.
-TODO markers show what to replace. docs/authoring.md walks through it.
+[[scoring]] globs, a starter that fails a visible test and both groups, a solution that passes,
+two mutants written as patches against the solution, each caught by one group, and hidden
+failures that say in words what went wrong), so `tui-assess challenge validate` passes before
+the author has changed anything. TODO markers show what to replace; docs/authoring.md walks
+through it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from tui_assess.challenge.model import CATEGORIES, DIFFICULTIES, SLUG_RE
+from tui_assess.challenge.patch import make_patch
 from tui_assess.errors import UserError
 
 #: The example's module: a fixed name, never derived from the slug, so that no slug can make
@@ -45,6 +48,15 @@ memory_mb = 1024                  # resident memory, summed over the run's proce
 processes = 64                    # processes AND threads alive at once, pytest included
 output_kb = 1024                  # captured output; past it the run is stopped
 cpu_seconds = 60                  # CPU time per process (defaults to timeout_seconds)
+disk_mb = 256                     # total writes of a run, the workspace copy included
+open_files = 1024                 # files open at once per process
+
+# Data to work with, made once in the workspace (this example needs none). Uncomment for a
+# challenge whose candidates want a database in the SQL / HTTP consoles or the terminal pane:
+# [seed]
+# command = ["python", "seed.py", "shop.db"]   # in starter/; runs in the workspace, sandboxed
+# creates = ["shop.db"]                        # runs again whenever one of these is missing
+# database = "shop.db"                         # what the SQL and HTTP consoles use
 
 # Hidden test files are grouped by these globs; a test counts in the first group that matches,
 # and a group's weight is shared equally by its tests. Name every hidden file to match one.
@@ -140,54 +152,46 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
     return list(items[start : start + per_page])
 '''
 
-_MUTANT_LAST_PAGE = '''\
-"""Mutant: the page count uses floor division, so a last page that is not full is never
-served. Passes the visible tests (their pages are full); the hidden correctness group
-catches it."""
+#: The example mutants: the solution with one plausible mistake, written as patches against it.
+_MUTANT_LAST_PAGE_COMMENT = """\
+The page count uses floor division, so a last page that is not full is never served. Passes the
+visible tests (their pages are full); the hidden correctness group catches it.
+TODO (author): an example mutant (a plausible wrong fix); replace it with yours."""
 
-# TODO (author): an example mutant (a plausible wrong fix); replace it with yours.
+_MUTANT_NO_VALIDATION_COMMENT = """\
+The slicing is right but nothing checks the arguments: page 0 quietly returns [] and page -1
+returns items from the end. The hidden edge-cases group catches it.
+TODO (author): an example mutant (a plausible wrong fix); replace it with yours."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import TypeVar
-
-T = TypeVar("T")
-
-
-def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
-    """Page `page` (numbered from 1) of `items`, `per_page` items per page."""
+_VALIDATION = """\
     if page < 1:
         raise ValueError(f"page must be 1 or more, not {page}")
     if per_page < 1:
         raise ValueError(f"per_page must be 1 or more, not {per_page}")
+"""
+_START = "    start = (page - 1) * per_page\n"
+_FLOOR_PAGES = """\
     pages = len(items) // per_page
     if page > pages:
         return []
-    start = (page - 1) * per_page
-    return list(items[start : start + per_page])
-'''
-
-_MUTANT_NO_VALIDATION = '''\
-"""Mutant: the slicing is right but nothing checks the arguments, so page 0 quietly returns
-[] and page -1 returns items from the end. Passes the visible tests and the hidden
-correctness group; the hidden edge-cases group catches it."""
-
-# TODO (author): an example mutant (a plausible wrong fix); replace it with yours.
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import TypeVar
-
-T = TypeVar("T")
+"""
 
 
-def paginate(items: Sequence[T], page: int, per_page: int) -> list[T]:
-    """Page `page` (numbered from 1) of `items`, `per_page` items per page."""
-    start = (page - 1) * per_page
-    return list(items[start : start + per_page])
-'''
+def _mutant_patches(module: str) -> dict[str, str]:
+    """name -> patch text, each made by one edit of the solution."""
+    rel = f"{module}.py"
+    assert _VALIDATION in _SOLUTION and _START in _SOLUTION
+    last_page = _SOLUTION.replace(_START, _FLOOR_PAGES + _START)
+    no_validation = _SOLUTION.replace(_VALIDATION, "")
+    return {
+        "last-page-dropped": make_patch(
+            _MUTANT_LAST_PAGE_COMMENT, {rel: _SOLUTION}, {rel: last_page}
+        ),
+        "no-validation": make_patch(
+            _MUTANT_NO_VALIDATION_COMMENT, {rel: _SOLUTION}, {rel: no_validation}
+        ),
+    }
+
 
 _VISIBLE_TEST = '''\
 """Visible tests: the happy path the candidate sees and runs (ctrl+r, `tui-assess check`)."""
@@ -227,20 +231,24 @@ def orders():
 '''
 
 _HIDDEN_CORRECTNESS = '''\
-"""Hidden tests, group "correctness" (test_correctness*.py in challenge.toml)."""
+\"\"\"Hidden tests, group "correctness" (test_correctness*.py in challenge.toml).\"\"\"
 
 # TODO (author): example tests; replace them with yours. Every mutant must fail at least one
-#   hidden test: this group catches mutants/last-page-dropped.
+#   hidden test: this group catches mutants/last-page-dropped.patch. A candidate sees only the
+#   test's name and the first line of its failure, so every assert says in words what went
+#   wrong (`challenge validate` reports a bare `assert 3 == 4`).
 
 from pagination import paginate
 
 
 def test_last_page_may_be_shorter():
-    assert paginate(list(range(10)), 4, 3) == [9]
+    got = paginate(list(range(10)), 4, 3)
+    assert got == [9], f"the last page is only partly filled: expected 1 item, got {len(got)}"
 
 
 def test_one_page_when_per_page_exceeds_the_items():
-    assert paginate(["a", "b"], 1, 50) == ["a", "b"]
+    got = paginate(["a", "b"], 1, 50)
+    assert got == ["a", "b"], f"a page larger than the list should hold all of it, got {got}"
 
 
 def test_pages_cover_every_order_once_in_order(orders):
@@ -248,18 +256,22 @@ def test_pages_cover_every_order_once_in_order(orders):
     seen = []
     for page in range(1, len(orders) + 2):  # bounded: a wrong paginate must not loop forever
         chunk = paginate(orders, page, per_page)
-        assert len(chunk) <= per_page, f"page {page} has {len(chunk)} items"
+        assert len(chunk) <= per_page, f"page {page} has {len(chunk)} items, more than {per_page}"
         if not chunk:
             break
         seen.extend(chunk)
-    assert seen == orders
+    missing = len([o for o in orders if o not in seen])
+    assert seen == orders, (
+        f"paging through {len(orders)} orders {per_page} at a time gave {len(seen)} of them "
+        f"({missing} never shown), or not in their original order"
+    )
 '''
 
 _HIDDEN_EDGE = '''\
-"""Hidden tests, group "edge-cases" (test_edge*.py in challenge.toml)."""
+\"\"\"Hidden tests, group "edge-cases" (test_edge*.py in challenge.toml).\"\"\"
 
 # TODO (author): example tests; replace them with yours. This group catches
-#   mutants/no-validation.
+#   mutants/no-validation.patch.
 
 import pytest
 
@@ -267,7 +279,8 @@ from pagination import paginate
 
 
 def test_page_past_the_end_is_empty():
-    assert paginate(list(range(10)), 5, 3) == []
+    got = paginate(list(range(10)), 5, 3)
+    assert got == [], f"a page past the end should be empty, got {len(got)} items"
 
 
 @pytest.mark.parametrize("page", [0, -1])
@@ -300,8 +313,7 @@ def scaffold_files(slug: str) -> dict[str, str]:
         f"tests/hidden/test_correctness_{m}.py": _HIDDEN_CORRECTNESS,
         f"tests/hidden/test_edge_{m}.py": _HIDDEN_EDGE,
         f"solution/{m}.py": _SOLUTION,
-        f"mutants/last-page-dropped/{m}.py": _MUTANT_LAST_PAGE,
-        f"mutants/no-validation/{m}.py": _MUTANT_NO_VALIDATION,
+        **{f"mutants/{name}.patch": text for name, text in _mutant_patches(m).items()},
     }
 
 

@@ -25,7 +25,7 @@ import psutil
 
 from tui_assess.runner._supervisor import descendants as _descendants
 from tui_assess.runner.sandbox import SUPERVISOR, RunCgroup, choose_mode, guarantees
-from tui_assess.runner.snapshot import digest_tree, is_workspace_file
+from tui_assess.runner.snapshot import digest_tree, not_workspace
 from tui_assess.runner.types import (
     LimitHit,
     OutputChunk,
@@ -39,6 +39,7 @@ from tui_assess.runner.types import (
     TestOutcome,
     TestStarted,
 )
+from tui_assess.safecopy import copy_tree
 
 PLUGIN = Path(__file__).with_name("_plugin.py")
 SAMPLE_INTERVAL_S = 0.05  # 20 Hz: short peaks still show up; rusage covers the rest
@@ -48,14 +49,6 @@ FSIZE_BYTES = 512 * 1024 * 1024
 KILL_GRACE_S = 5.0
 
 EventSink = Callable[[RunEvent], None]
-
-
-def _copy_workspace(src: Path, dest: Path) -> None:
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        base = Path(folder).relative_to(src)
-        return {n for n in names if not is_workspace_file(base / n)}
-
-    shutil.copytree(src, dest, ignore=ignore, symlinks=False)
 
 
 class _Run:
@@ -351,7 +344,10 @@ def run_tests(
     cgroup: RunCgroup | None = None
     try:
         work, tests, meta = rundir / "work", rundir / "tests", rundir / "meta"
-        _copy_workspace(spec.workspace, work)
+        copy_tree(
+            spec.workspace, work, skip=not_workspace,
+            max_bytes=limits.disk_mb * 2**20, cap_name="[limits] disk_mb",
+        )
         shutil.copytree(spec.tests, tests, ignore=shutil.ignore_patterns("__pycache__"))
         (tests / "pytest.ini").write_text("[pytest]\n")
         meta.mkdir()

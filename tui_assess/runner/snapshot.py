@@ -1,26 +1,37 @@
-"""Content hashes of workspaces: what exactly was tested, or recorded."""
+"""Content hashes of workspaces: what exactly was tested, or recorded.
+
+Files are read with tui_assess.safecopy.read_tree: never through a link that leads out of the
+workspace, never from a fifo or device; what a run copy would refuse is left out.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 
-#: Names never part of a workspace snapshot: caches and tool litter, not the candidate's work.
-SKIP_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git"})
+from tui_assess.safecopy import read_tree
+
+#: Names never part of a workspace: caches, tool litter and virtual environments (which hold
+#: links out of the folder and are rebuilt, not graded), not the candidate's work.
+SKIP_NAMES = frozenset(
+    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "venv"}
+)
 SKIP_SUFFIXES = (".pyc", ".tasession", ".tasession-wal", ".tasession-shm")
 
 
-def is_workspace_file(rel: Path) -> bool:
+def is_workspace_file(rel: PurePosixPath) -> bool:
     return not (set(rel.parts) & SKIP_NAMES) and not rel.name.endswith(SKIP_SUFFIXES)
 
 
-def iter_workspace(root: Path) -> Iterable[tuple[str, Path]]:
-    """(posix relative path, path) of every workspace file, sorted."""
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if p.is_file() and not p.is_symlink() and is_workspace_file(rel):
-            yield rel.as_posix(), p
+def not_workspace(rel: str) -> bool:
+    """The skip rule of workspace copies and snapshots (a relative posix path)."""
+    return not is_workspace_file(PurePosixPath(rel))
+
+
+def read_workspace_bytes(root: Path) -> dict[str, bytes]:
+    """Every workspace file's content by posix relative path (see safecopy.read_tree)."""
+    return read_tree(root, skip=not_workspace)
 
 
 def snapshot_digest(files: Mapping[str, bytes]) -> str:
@@ -33,4 +44,4 @@ def snapshot_digest(files: Mapping[str, bytes]) -> str:
 
 def digest_tree(root: Path) -> str:
     """snapshot_digest of a folder on disk."""
-    return snapshot_digest({rel: p.read_bytes() for rel, p in iter_workspace(root)})
+    return snapshot_digest(read_workspace_bytes(root))

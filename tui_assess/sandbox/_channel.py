@@ -93,6 +93,15 @@ class Channel:
             raise SandboxError(str(reply["error"]))
         return dict(reply)
 
+    def notify(self, msg: dict[str, Any]) -> None:
+        """Send a request without waiting for its reply (safe from any thread, the reader's
+        own included: waiting there for a reply only it can read would never end)."""
+        try:
+            with self._send_lock:
+                _wire.send(self.sock, {**msg, "id": 0})
+        except OSError:
+            pass
+
     def close(self) -> None:
         try:
             self.sock.shutdown(socket.SHUT_RDWR)

@@ -12,6 +12,7 @@ import fcntl
 import math
 import os
 import resource
+import shutil
 import signal
 import termios
 import time
@@ -67,9 +68,17 @@ def become_subreaper() -> None:
 def enter_run(cfg: dict[str, Any]) -> None:
     """Mode-specific set-up of the supervisor before it serves requests."""
     if cfg["mode"] == "namespaces":
-        from _namespaces import enter_run_namespaces  # type: ignore[import-not-found]
-
+        try:
+            from _namespaces import enter_run_namespaces  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise SetupError(f"the namespaces mode cannot load: {exc}") from exc
         enter_run_namespaces(cfg)
+    elif cfg["mode"] == "landlock":
+        try:
+            from _landlock import check_abi  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise SetupError(f"the landlock mode cannot load: {exc}") from exc
+        check_abi()
 
 
 # -- file descriptors ------------------------------------------------------------------------
@@ -198,6 +207,12 @@ def candidate_dirs(cfg: dict[str, Any], name: str) -> dict[str, str]:
         raise SetupError(f"{name!r} is not a usable candidate name")
     base = os.path.join(cfg["area"], f"cand-{name}")
     dirs = {k: os.path.join(base, k) for k in ("tmp", "home", "shm")}
+    if cfg["mode"] == "namespaces":
+        # The run folder's path as the candidate sees it: only the mountpoints of its binds.
+        skeleton = os.path.join(base, "skeleton")
+        shutil.rmtree(skeleton, ignore_errors=True)
+        os.makedirs(skeleton, mode=0o755)
+        dirs["skeleton"] = skeleton
     for path in dirs.values():
         os.makedirs(path, mode=0o700, exist_ok=True)
         if cfg.get("cand_uid") is not None:
@@ -222,7 +237,8 @@ class CandidatePlan:
         env = {
             "PATH": f"{cfg['bin_dir']}:/usr/local/bin:/usr/bin:/bin",
             "HOME": dirs["home"],
-            "TMPDIR": dirs["tmp"],
+            # namespaces: its tmp is mounted at /tmp; elsewhere it is the folder itself.
+            "TMPDIR": "/tmp" if cfg["mode"] == "namespaces" else dirs["tmp"],
             "LANG": "C.UTF-8",
         }
         if has_tty:
@@ -245,12 +261,12 @@ class Launched:
         self.netns_fd = netns_fd
 
 
-def launch_candidate(plan: CandidatePlan, forwards: list[int]) -> Launched:
+def launch_candidate(plan: CandidatePlan, forwards: list[int], relay_fd: int) -> Launched:
     mode = plan.cfg["mode"]
     if mode == "namespaces":
         from _namespaces import launch_in_namespaces  # type: ignore[import-not-found]
 
-        return launch_in_namespaces(plan, forwards)  # type: ignore[no-any-return]
+        return launch_in_namespaces(plan, forwards, relay_fd)  # type: ignore[no-any-return]
     pid = fork_exec(
         lambda: prepare_candidate(plan),
         plan.mapping,
@@ -278,11 +294,11 @@ def finish_candidate(plan: CandidatePlan) -> None:
     apply_rlimits(plan.cfg["limits"], nproc_limit(plan.cfg))
     if plan.cfg["is_root"]:
         drop_capabilities()
+    no_new_privs()  # Landlock requires it of an unprivileged process
     if plan.cfg["mode"] == "landlock":
         from _landlock import restrict_candidate  # type: ignore[import-not-found]
 
         restrict_candidate(plan)
-    no_new_privs()
 
 
 def take_terminal(fd: int) -> None:
@@ -425,9 +441,9 @@ def kill_trees(
     end = time.monotonic() + deadline_s
     roots = list(roots)
     while time.monotonic() < end:
-        victims = tree(roots, parents())
-        if not spare_root:
-            victims = [r for r in roots if _alive(r)] + victims
+        below = tree(roots, parents())
+        # Zombies are dead already: reaping them is their parents' (or our) business.
+        victims = [p for p in (below if spare_root else roots + below) if _alive(p)]
         if not victims:
             return
         for pid in victims:
@@ -458,36 +474,3 @@ def read_program_status(fd: int, fallback: int) -> int:
         return int(data.decode().strip())
     except ValueError:
         return fallback
-
-
-class Relay:
-    """Namespaces mode: TCP relays from candidates' loopbacks to the judge's (see _namespaces)."""
-
-    @classmethod
-    def start(cls) -> Relay:
-        from _namespaces import TcpRelay  # type: ignore[import-not-found]
-
-        return TcpRelay.start()  # type: ignore[no-any-return]
-
-    def listen_in(self, netns_fd: int, port: int) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
-
-
-def probe(mode: str) -> int:
-    """Exit 0 when `mode` works for this user here (run once per process by modes.py)."""
-    try:
-        if mode == "namespaces":
-            from _namespaces import probe_namespaces  # type: ignore[import-not-found]
-
-            probe_namespaces()
-        elif mode == "landlock":
-            from _landlock import probe_landlock  # type: ignore[import-not-found]
-
-            probe_landlock()
-    except (OSError, SetupError) as exc:
-        os.write(2, f"{exc}\n".encode())
-        return 1
-    return 0

@@ -1,8 +1,8 @@
 """The supervisor of one run: a fork server that starts every process of the run.
 
-Started by the runner (tui_assess.sandbox.run) as `python -I -S _supervisor.py CONFIG_JSON`,
-with its end of a message socket at the fd the config names. Stdlib only: it must not import
-anything a candidate could influence. One thread, one select loop:
+Started by the runner (tui_assess.sandbox.run) as `python -I -S _supervisor.py`, its config
+(JSON) on stdin, with its end of a message socket at the fd the config names. Stdlib only: it
+must not import anything a candidate could influence. One thread, one select loop:
 
 - requests from the runner and from trusted clients (start the judge, spawn a candidate,
   forward a port, kill, stop, shut down) arrive as messages (see _wire.py);
@@ -65,7 +65,7 @@ class Supervisor:
         self.procs: dict[int, Proc] = {}
         self.clients: list[socket.socket] = []
         self.forwards: list[int] = []
-        self.relay: _isolate.Relay | None = None
+        self.relay: Any = None  # namespaces: the TCP relay process (_namespaces.TcpRelay)
         self.closing = False
         self.sig_r, sig_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(sig_w)
@@ -214,7 +214,8 @@ class Supervisor:
         plan = _isolate.CandidatePlan(self.cfg, spec, dirs, mapping, tty is not None)
         try:
             proc = Proc(0, name, "candidate", owner)
-            launched = _isolate.launch_candidate(plan, self.forwards)
+            relay_fd = self.relay.sock.fileno() if self.relay is not None else -1
+            launched = _isolate.launch_candidate(plan, self.forwards, relay_fd)
             proc.pid, proc.shown_pid = launched.pid, launched.shown_pid
             proc.ns_pid, proc.status_fd = launched.ns_pid, launched.status_fd
             proc.netns_fd = launched.netns_fd
@@ -250,7 +251,11 @@ class Supervisor:
         self.forwards.append(port)
         if mode == "namespaces":
             if self.relay is None:
-                self.relay = _isolate.Relay.start()
+                from _namespaces import TcpRelay  # type: ignore[import-not-found]
+
+                self.relay = TcpRelay.start()
+                relay = {"ev": "started", "kind": "ours", "name": "relay", "pid": self.relay.pid}
+                self.event(relay)
             for proc in self.procs.values():
                 if proc.kind == "candidate" and proc.netns_fd >= 0:
                     self.relay.listen_in(proc.netns_fd, port)
@@ -323,7 +328,11 @@ def _close(fd: int) -> None:
 
 
 def main() -> int:
-    cfg = json.loads(sys.argv[1])
+    with os.fdopen(0, "rb") as f:
+        cfg = json.loads(f.read())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     _isolate.die_with_parent(cfg["runner_pid"])
     _isolate.become_subreaper()
     runner = socket.socket(fileno=cfg["ctl_fd"])
@@ -338,8 +347,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--probe"]:
-        sys.exit(_isolate.probe(sys.argv[2] if len(sys.argv) > 2 else "namespaces"))
     try:
         sys.exit(main())
     except OSError as exc:

@@ -42,7 +42,7 @@ LANDLOCK_CREATE_RULESET = 444
 LANDLOCK_CREATE_RULESET_VERSION = 1
 
 # Modes whose supervisor side is built; the others are skipped with a note.
-BUILT: tuple[str, ...] = ("rlimits",)
+BUILT: tuple[str, ...] = MODES
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def remember_unavailable(mode: str, why: str) -> None:
 
 def _process_limit(facts: Facts, mode: str) -> str:
     if facts.cgroup_pids:
-        return "kernel: the run's cgroup pids.max, plus the monitor"
+        return "kernel (as root): the run's cgroup pids.max, plus the monitor"
     if facts.is_root:
         return "the monitor only (root is exempt from RLIMIT_NPROC and no cgroup was available)"
     if mode == "namespaces":
@@ -116,7 +116,10 @@ def _process_limit(facts: Facts, mode: str) -> str:
 
 def _memory(facts: Facts) -> str:
     if facts.cgroup_memory:
-        return "kernel: the run's cgroup memory limit (shared memory included), plus the monitor"
+        return (
+            "kernel (as root): the run's cgroup memory limit, shared memory and tmpfs files "
+            "included, plus the monitor"
+        )
     return (
         "the monitor: PSS of every candidate process plus the memfd and /dev/shm memory they "
         "hold, sampled 20 times a second; RLIMIT_DATA per process"
@@ -137,8 +140,8 @@ def guarantees(mode: str, facts: Facts) -> dict[str, str]:
         "the run is killed by pid and start time"
     )
     monitored_disk = (
-        "monitored: the runner sums what the run's folders hold (about once a second) and "
-        "stops the run at the budget; RLIMIT_FSIZE per file"
+        "monitored: the runner sums what the run's folders hold (20 times a second while "
+        "that is cheap) and stops the run at disk_mb or at 256 files per MB; RLIMIT_FSIZE per file"
     )
     if mode == "namespaces":
         g.update(
@@ -152,8 +155,8 @@ def guarantees(mode: str, facts: Facts) -> dict[str, str]:
                 "impossible: PID namespace; the kernel kills all when the run ends"
             ),
             disk=(
-                "kernel: one tmpfs of disk_mb holds the run's folders, /tmp, $HOME and /dev/shm; "
-                "RLIMIT_FSIZE per file elsewhere"
+                "kernel: one tmpfs of disk_mb (256 files per MB) holds the run's folders, /tmp, "
+                "$HOME and /dev/shm; RLIMIT_FSIZE per file elsewhere"
             ),
             shared_memory=(
                 "private: its own IPC namespace and /dev/shm (on the run's tmpfs); memfd "
@@ -163,12 +166,12 @@ def guarantees(mode: str, facts: Facts) -> dict[str, str]:
     elif mode == "landlock":
         g.update(
             file_system=(
-                "Landlock: it reads only system files and the interpreter's stdlib (no "
+                "Landlock: it reads only system files, /proc and the interpreter's stdlib (no "
                 "site-packages) and writes only its own folders"
             ),
             network=(
-                "Landlock: TCP bind and connect only on the run's port pool; UDP and other "
-                "protocols NOT isolated"
+                "Landlock: TCP bind and connect only on the run's port pool; UDP and unix "
+                "sockets with a path NOT isolated"
                 if abi >= 4
                 else "NOT isolated: this kernel's Landlock has no network rules (ABI 4 needed)"
             ),
@@ -211,3 +214,19 @@ def all_sentences(mode: str) -> dict[str, set[str]]:
                     for row, text in guarantees(mode, facts).items():
                         out[row].add(text)
     return out
+
+
+def guarantee_table() -> str:
+    """The README's sandbox table: every sentence `guarantees` can give, per row and mode.
+
+    A cell with more than one sentence lists each case (as root, kernel ABI), one per line.
+    """
+    cells = {mode: all_sentences(mode) for mode in MODES}
+    lines = [
+        "| guarantee | " + " | ".join(f"`{m}`" for m in MODES) + " |",
+        "|---|" + "---|" * len(MODES),
+    ]
+    for row in ROWS:
+        texts = ["<br>".join(sorted(cells[m][row])) for m in MODES]
+        lines.append(f"| {ROW_TITLES[row]} | " + " | ".join(texts) + " |")
+    return "\n".join(lines) + "\n"

@@ -156,7 +156,10 @@ class RunTracker:
             m = self.members.get(pid)
             if m is None:
                 st = read_stat(pid)
-                if st is None:
+                if st is None or not self._descends(pid, st[0]):
+                    # Gone already, or not below the supervisor: never track (or kill) a
+                    # process the run does not own, whatever a message says.
+                    self.roots.pop(pid, None)
                     return
                 self.strangers.discard(pid)
                 m = Member(pid, st[0], st[2], kind)
@@ -165,6 +168,17 @@ class RunTracker:
             # Anything already classified below it follows it.
             for child in self._below(pid):
                 self.members[child].kind = "candidate" if kind == "ours" else kind
+
+    def _descends(self, pid: int, ppid: int) -> bool:
+        """`pid` (whose parent is `ppid`) is the supervisor's descendant."""
+        for _ in range(64):
+            if ppid == self.supervisor or ppid in self.members:
+                return True
+            st = read_stat(ppid)
+            if st is None or ppid <= 1:
+                return False
+            ppid = st[0]
+        return False
 
     def _below(self, pid: int) -> list[int]:
         out, frontier = [], [pid]

@@ -59,6 +59,7 @@ from tui_assess.sandbox.spec import (
     SandboxError,
     TrustedProc,
 )
+from tui_assess.sandbox.view import system_view
 
 SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 SAMPLE_INTERVAL_S = 0.05  # 20 Hz: short peaks show up; the kernel's limits cover the rest
@@ -87,8 +88,46 @@ def become_subreaper() -> None:
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+PORT_POOL_SIZE = 8
+PORT_RANGE = (20000, 32768)  # below Linux's ephemeral range (32768-60999)
+
+
+def loopback_port_pool(size: int = PORT_POOL_SIZE) -> list[int]:
+    """A few TCP ports free on 127.0.0.1 now, for a landlock run's servers.
+
+    Landlock (ABI 4) allows candidates TCP only on these: the judge binds its servers to them
+    (RunClient.ports). Free when picked, not reserved: a clash makes the judge's bind fail
+    loudly, never a candidate reach something else.
+    """
+    import random
+    import socket
+
+    pool: list[int] = []
+    rng = random.Random()
+    while len(pool) < size:
+        port = rng.randrange(*PORT_RANGE)
+        if port in pool:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        pool.append(port)
+    return sorted(pool)
+
+
+def inode_cap(limits: Limits) -> int:
+    """Files a run may create: 256 per MB of disk budget (its tmpfs's inode count)."""
+    return max(4096, limits.disk_mb * 256)
+
+
 def limit_words(limits: Limits, kind: StopReason, detail: str = "") -> str:
     """Plain words for why a run was stopped."""
+    if kind == "disk" and detail == "files":
+        return (
+            f"The candidate created more than {inode_cap(limits)} files and was stopped."
+        )
     if kind == "time" and detail == "cpu":
         return (
             f"A process used more than {limits.cpu_limit_seconds:g} seconds of CPU time "
@@ -260,10 +299,12 @@ class SandboxRun:
             self.area.mkdir(mode=0o755)
             self.bin_dir = self.run_dir / "bin"
             self.bin_dir.mkdir(mode=0o755)
+            (self.run_dir / "root").mkdir(mode=0o755)  # where candidates' new roots are built
             self.python = base_python()
             for name in ("python", "python3"):
                 (self.bin_dir / name).symlink_to(self.python)
             self.cgroup = RunCgroup.create(limits.processes + 3, limits.memory_mb)
+            self.ports = loopback_port_pool()
             self.mode, self.mode_note = self._start_supervisor(order, force_note)
             self._area_dirs = list(area_dirs)
             for name in self._area_dirs:
@@ -312,12 +353,16 @@ class SandboxRun:
             "python": self.python,
             "is_root": self.is_root,
             "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
+            "view": system_view(),
+            "ports": self.ports if mode == "landlock" else [],
+            "newroot": str(self.run_dir / "root"),
             "limits": {
                 "cpu_seconds": limits.cpu_limit_seconds,
                 "memory_mb": limits.memory_mb,
                 "processes": limits.processes,
                 "disk_mb": limits.disk_mb,
                 "open_files": limits.open_files,
+                "files": inode_cap(limits),
             },
         }
 
@@ -326,9 +371,12 @@ class SandboxRun:
         cfg = self._config(mode, theirs.fileno())
         if mode != "namespaces":
             become_subreaper()
+        # The configuration goes in on stdin, not argv: candidates' inits are forks of the
+        # supervisor, and their command line is visible inside the sandbox.
+        cfg_r, cfg_w = os.pipe2(os.O_CLOEXEC)
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(SUPERVISOR), json.dumps(cfg)],
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-I", "-S", str(SUPERVISOR)],
+            stdin=cfg_r,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             pass_fds=(theirs.fileno(),),
@@ -336,6 +384,9 @@ class SandboxRun:
             start_new_session=True,
         )
         theirs.close()
+        os.close(cfg_r)
+        with os.fdopen(cfg_w, "wb") as f:
+            f.write(json.dumps(cfg).encode())
         mine.settimeout(START_TIMEOUT_S)
         try:
             msg, _ = _wire.recv(mine)
@@ -351,15 +402,17 @@ class SandboxRun:
         self._supervisor = proc
         self._tracker = RunTracker(proc.pid)
         self._channel = Channel(mine, self._on_message, self._on_supervisor_gone)
+        self.supervisor_errors = ""
         threading.Thread(target=self._drain_stderr, args=(proc,), daemon=True).start()
 
-    @staticmethod
-    def _drain_stderr(proc: subprocess.Popen[bytes]) -> None:
-        # The supervisor writes to stderr only when it fails; keep its pipe from filling.
+    def _drain_stderr(self, proc: subprocess.Popen[bytes]) -> None:
+        # The supervisor writes to stderr only when it fails: keep the last words, and keep
+        # its pipe from filling.
         assert proc.stderr is not None
         with contextlib.suppress(OSError, ValueError):
-            for _ in proc.stderr:
-                pass
+            for line in proc.stderr:
+                text = self.supervisor_errors + line.decode(errors="replace")
+                self.supervisor_errors = text[-4000:]
 
     def _host_path(self, path: Path) -> Path:
         """Where the runner reaches a path of the run (inside the supervisor's mounts)."""
@@ -388,17 +441,29 @@ class SandboxRun:
             if msg["kind"] == "candidate":
                 with self._lock:
                     self._cpu_done[pid] = float(msg.get("cpu_s", 0.0))
+                # Limits the kernel enforced show in how it died: file them before anyone
+                # waiting for this exit wakes up.
+                self._kernel_limits(rc)
             self._book.exited(pid, rc)
             if msg["kind"] == "candidate":
-                if rc == -signal.SIGXCPU:
-                    self._record_limit("time", "cpu")
-                elif self.cgroup is not None and self.cgroup.memory_limit_hit():
-                    self.stop("memory")
-                elif self.cgroup is not None and self.cgroup.pids_limit_hit():
-                    self.stop("processes")
                 self._emit(CandidateExited(msg["name"], pid, rc))
         for fd in fds:
             os.close(fd)
+
+    def _kernel_limits(self, returncode: int = 0) -> None:
+        """Limits the kernel enforced (CPU time, cgroup memory and pids, the disk budget)."""
+        if returncode == -signal.SIGXCPU:
+            self.stop("time", "cpu")
+        elif self.cgroup is not None and self.cgroup.memory_limit_hit():
+            self.stop("memory")
+        elif self.cgroup is not None and self.cgroup.pids_limit_hit():
+            self.stop("processes")
+        elif not self._closed.is_set():
+            used, files = self._disk_used()
+            if used >= self.limits.disk_mb * 2**20:
+                self.stop("disk")
+            elif files >= inode_cap(self.limits):
+                self.stop("disk", "files")
 
     def _on_supervisor_gone(self) -> None:
         # Killed (by a candidate, in the modes that cannot stop it) or ended: the runner now
@@ -433,10 +498,12 @@ class SandboxRun:
             now = time.monotonic()
             if now >= next_disk:
                 spent = time.monotonic()
-                self._disk_bytes = self._disk_used()
+                self._disk_bytes, files = self._disk_used()
                 spent = time.monotonic() - spent
-                # A folder of many files is costly to walk: walk it less often.
-                next_disk = now + (0.0 if self.mode == "namespaces" else max(0.5, spent * 20))
+                # A folder of many files is costly to walk: walk it less often (<= 5 %).
+                next_disk = now + (0.0 if self.mode == "namespaces" else spent * 20)
+                if files >= inode_cap(limits):
+                    self.stop("disk", "files")
             memory_mb = precise_memory / 2**20
             with self._lock:
                 self._peak_memory = max(self._peak_memory, memory_mb)
@@ -466,14 +533,15 @@ class SandboxRun:
                 self.stop("time")
             self._closed.wait(SAMPLE_INTERVAL_S)
 
-    def _disk_used(self) -> int:
+    def _disk_used(self) -> tuple[int, int]:
+        """(bytes, files) the run's area holds: the tmpfs's own count where there is one."""
         if self.mode == "namespaces":
             try:
                 st = os.statvfs(self._host_path(self.area))
             except OSError:
-                return self._disk_bytes
-            return (st.f_blocks - st.f_bfree) * st.f_frsize
-        return tree_bytes(str(self.area))[0]
+                return self._disk_bytes, 0
+            return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
+        return tree_bytes(str(self.area), budget=inode_cap(self.limits) + 1)
 
     def _cpu_total(self) -> float:
         with self._lock:
@@ -562,8 +630,9 @@ class SandboxRun:
             return
         if first and reason != "cancelled":
             self._emit(LimitReached(reason, self._reason))
-        with contextlib.suppress(SandboxError):
-            self._channel.request({"op": "stop"}, timeout=5.0)
+        # Not waiting for the supervisor's reply: this runs on the monitor's and the channel's
+        # threads too. The runner kills every candidate it has seen itself, and verifies.
+        self._channel.notify({"op": "stop"})
         self._kill_members(kinds=("candidate",), budget_s=2.0)
 
     def _record_limit(self, reason: StopReason, detail: str = "") -> bool:
@@ -631,7 +700,8 @@ class SandboxRun:
         start = time.monotonic()
         end = start + budget_s
         report = CloseReport()
-        self._final_resources = self.resources()
+        wall = start - self.t0
+        self._kernel_limits()
         with contextlib.suppress(SandboxError):
             self._channel.request({"op": "shutdown"}, timeout=max(0.5, end - time.monotonic()))
         self._closed.set()
@@ -652,8 +722,12 @@ class SandboxRun:
         for handle in self._book.open_handles():
             if handle.returncode is None and read_stat(handle.pid) is None:
                 self._book.exited(handle.pid, -signal.SIGKILL)
+        final = self.resources()
+        final.wall_s = wall
         if self.cgroup is not None:
+            final.peak_memory_mb = max(final.peak_memory_mb, self.cgroup.peak_memory_mb())
             self.cgroup.remove()
+        self._final_resources = final
         report.removed = remove_tree(self.run_dir, end, report.notes)
         report.seconds = time.monotonic() - start
         self._close_report = report

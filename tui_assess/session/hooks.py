@@ -11,6 +11,7 @@ the same methods (duck-typed: nothing here imports the UI or Textual) and record
 
 Extra calls the UI can make that the seam does not have yet: ``resized``, ``time_up``,
 ``note``, ``watch_document`` (hook an editor's document so undo/redo are recorded too).
+The terminal pane's calls (``terminal_*``) record its shell as events of their own.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_assess.runner.snapshot import iter_workspace
+from tui_assess.runner.snapshot import read_workspace_bytes
 from tui_assess.session import store
 from tui_assess.session.recorder import SessionRecorder, default_session_path
 
 
 def read_workspace(root: Path) -> dict[str, str]:
     """Every workspace file as text (bytes that are not UTF-8 kept as surrogate escapes)."""
-    return {rel: store.decode_text(p.read_bytes()) for rel, p in iter_workspace(root)}
+    return {rel: store.decode_text(b) for rel, b in read_workspace_bytes(root).items()}
 
 
 class RecorderHooks:
@@ -143,6 +144,41 @@ class RecorderHooks:
         if self.recorder:
             self.final_link = self.recorder.close()
             self.recorder = None
+
+    # -- the terminal pane -------------------------------------------------------------------
+
+    def terminal_started(self, argv: list[str], cwd: str, cols: int, rows: int, sandbox: str,
+                         guarantees: dict[str, str]) -> None:
+        if self.recorder:
+            self.recorder.terminal_start(argv, cwd, cols, rows, sandbox, guarantees)
+
+    def terminal_input(self, text: str, pasted: bool) -> None:
+        if self.recorder:
+            self.recorder.terminal_input(text, pasted)
+
+    def terminal_command(self, text: str) -> None:
+        if self.recorder:
+            self.recorder.terminal_command(text)
+
+    def terminal_command_done(self, exit_code: int | None) -> None:
+        if self.recorder:
+            self.recorder.terminal_command_done(exit_code)
+
+    def terminal_output(self, text: str) -> None:
+        if self.recorder:
+            self.recorder.terminal_output(text)
+
+    def terminal_resized(self, cols: int, rows: int) -> None:
+        if self.recorder:
+            self.recorder.terminal_resize(cols, rows)
+
+    def terminal_limit(self, words: str) -> None:
+        if self.recorder:
+            self.recorder.terminal_limit(words)
+
+    def terminal_ended(self, returncode: int | None, reason: str) -> None:
+        if self.recorder:
+            self.recorder.terminal_end(returncode, reason)
 
     # -- beyond the seam ---------------------------------------------------------------------
 

@@ -24,6 +24,10 @@ Using it from the TUI (or anything else; nothing here imports Textual)::
     rec.run_end(run_id, "visible", result)             # a runner RunResult (or its fields)
     rec.hint_shown(0); rec.solution_shown(); rec.note(text)
     rec.submit(files); rec.time_up()
+    rec.terminal_start(argv, cwd, cols, rows, sandbox, guarantees)   # the terminal pane
+    rec.terminal_input(text, pasted); rec.terminal_command(line)
+    rec.terminal_output(text)        # chunked, capped per session (a marker says so)
+    rec.terminal_command_done(exit_code); rec.terminal_end(returncode, reason)
     final_link = rec.close()                           # records session_end, writes sidecar
 
 Every method returns at once: it stamps the time and puts the event on a queue. A writer
@@ -83,6 +87,11 @@ _Prep = Callable[["SessionRecorder", dict[str, Any]], None]
 _STOP = object()
 #: A run's resource samples kept in run_end (evenly spaced), so long runs stay small.
 MAX_RUN_SAMPLES = 120
+#: The terminal pane's output: characters per terminal_output event, and in all (per
+#: recorder: a resumed session starts a new budget); past the cap one
+#: terminal_output_capped marker is recorded and the rest only counted.
+TERMINAL_CHUNK_CHARS = 4096
+TERMINAL_OUTPUT_CAP_CHARS = 1_000_000
 
 
 _content_bytes = store.encode_text
@@ -168,6 +177,8 @@ class SessionRecorder:
         keyframe_every_events: int = 500,
         keyframe_every_seconds: float = 120.0,
         retry_interval: float = 1.0,
+        terminal_chunk_chars: int = TERMINAL_CHUNK_CHARS,
+        terminal_output_cap: int = TERMINAL_OUTPUT_CAP_CHARS,
         _max_page_count: int | None = None,
     ) -> None:
         """Low level: use :meth:`create` or :meth:`open_or_resume`."""
@@ -178,6 +189,11 @@ class SessionRecorder:
         self.keyframe_every_events = keyframe_every_events
         self.keyframe_every_seconds = keyframe_every_seconds
         self.retry_interval = retry_interval
+        self.terminal_chunk_chars = max(1, terminal_chunk_chars)
+        self.terminal_output_cap = terminal_output_cap
+        self._terminal_lock = threading.Lock()
+        self._terminal_recorded = 0
+        self._terminal_dropped = 0
         # Tests cap the file's size to make SQLite report "database or disk is full".
         self._max_page_count = _max_page_count
         self._applied_max_page_count: int | None = None
@@ -495,6 +511,62 @@ class SessionRecorder:
 
     def time_up(self) -> None:
         self.record("time_up")
+
+    # ------------------------------------------------------------------ terminal pane
+
+    def terminal_start(
+        self, argv: list[str], cwd: str, cols: int, rows: int, sandbox: str,
+        guarantees: Mapping[str, str],
+    ) -> None:
+        """A shell started in the terminal pane, in this sandbox mode with these guarantees."""
+        self.record("terminal_start", argv=list(argv), cwd=cwd, cols=cols, rows=rows,
+                    sandbox=sandbox, guarantees=dict(guarantees))
+
+    def terminal_input(self, text: str, pasted: bool = False) -> None:
+        """Keys sent to the shell, as the terminal sends them (Enter is \\r)."""
+        payload: dict[str, Any] = {"text": text}
+        if pasted:
+            payload["pasted"] = True
+        self._put("terminal_input", payload)
+
+    def terminal_command(self, text: str) -> None:
+        """A command line, as the screen showed it when the shell took it."""
+        self.record("terminal_command", text=text)
+
+    def terminal_command_done(self, exit_code: int | None) -> None:
+        self.record("terminal_command_done", exit_code=exit_code)
+
+    def terminal_output(self, text: str) -> None:
+        """What the terminal printed: events of at most ``terminal_chunk_chars`` characters,
+        until ``terminal_output_cap`` characters are recorded; then one
+        ``terminal_output_capped`` marker, and the rest is only counted (``terminal_end``
+        says how much)."""
+        with self._terminal_lock:
+            room = max(0, self.terminal_output_cap - self._terminal_recorded)
+            keep = text[:room]
+            self._terminal_recorded += len(keep)
+            dropped = len(text) - len(keep)
+            first_drop = dropped > 0 and self._terminal_dropped == 0
+            self._terminal_dropped += dropped
+        step = self.terminal_chunk_chars
+        for at in range(0, len(keep), step):
+            self.record("terminal_output", text=keep[at:at + step])
+        if first_drop:
+            self.record("terminal_output_capped", recorded=self._terminal_recorded,
+                        cap=self.terminal_output_cap)
+
+    def terminal_resize(self, cols: int, rows: int) -> None:
+        self.record("terminal_resize", cols=cols, rows=rows)
+
+    def terminal_limit(self, words: str) -> None:
+        self.record("terminal_limit", words=words)
+
+    def terminal_end(self, returncode: int | None, reason: str) -> None:
+        """The shell ended; ``output_dropped``: characters past the cap, not recorded."""
+        with self._terminal_lock:
+            dropped = self._terminal_dropped
+        self.record("terminal_end", returncode=returncode, reason=reason,
+                    output_dropped=dropped)
 
     def session_end(self, reason: str = "closed") -> None:
         self._ended = True

@@ -6,10 +6,14 @@ Everything that writes or reads a ``*.tasession`` file agrees on the definitions
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
 import sqlite3
+import stat
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,23 +198,55 @@ def sidecar_path(path: Path) -> Path:
 
 
 def write_sidecar(path: Path, seq: int, link: str) -> None:
-    """Write ``<seq> <link>`` next to the session file (atomically: temp file + rename)."""
+    """Write ``<seq> <link>`` next to the session file, atomically (a new temp file, fsynced,
+    renamed over the sidecar). The temp file is created exclusively with a fresh name, never
+    opened through a name someone may have planted (a symlink there is not followed)."""
     side = sidecar_path(path)
-    tmp = side.with_name(side.name + ".tmp")
-    tmp.write_text(f"{seq} {link}\n", encoding="ascii")
-    tmp.replace(side)
+    fd, tmp = tempfile.mkstemp(prefix=side.name + ".", suffix=".tmp", dir=side.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(f"{seq} {link}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, side)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+#: A sidecar is one line: a sequence number and a 64-digit link.
+SIDECAR_MAX_BYTES = 256
 
 
 def read_sidecar(path: Path) -> tuple[int | None, str] | None:
     """The sidecar's (seq, link), or None when there is no readable sidecar.
 
-    A sidecar holding only a link (no seq) is accepted too.
+    A sidecar holding only a link (no seq) is accepted too. Only a regular file is read, and
+    only its first few hundred bytes: a fifo, a device or a link to one (planted to hang or
+    flood the verifier) is "present but unreadable", never waited on.
     """
     side = sidecar_path(path)
     try:
-        text = side.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(side, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
         return None
+    except OSError:
+        return None, ""  # a link or an unreadable file: verify reports it
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, ""
+        raw = os.read(fd, SIDECAR_MAX_BYTES + 1)
+    except OSError:
+        return None, ""
+    finally:
+        os.close(fd)
+    if len(raw) > SIDECAR_MAX_BYTES:
+        return None, ""
+    try:
+        text = raw.decode("ascii").split()
+    except UnicodeDecodeError:
+        return None, ""
     if len(text) == 1:
         return None, text[0].lower()
     if len(text) == 2 and text[0].isdigit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.theme import Theme
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.challenge.workspace import init_workspace
@@ -38,6 +41,15 @@ def load_keymap(path: Path) -> dict[str, str]:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return {}
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def load_settings(path: Path) -> dict[str, object]:
+    """`settings.json` in the data folder (the chosen theme); a bad file counts as empty."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class AssessApp(App[None]):
@@ -74,6 +86,7 @@ class AssessApp(App[None]):
         workspaces_root: Path | None = None,
         keymap_path: Path | None = None,
         start_screen: Screen[None] | None = None,
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.challenges = challenges or []
@@ -88,10 +101,18 @@ class AssessApp(App[None]):
         self.progress = progress or ProgressStore()
         self.workspaces_root = workspaces_root
         self.keymap_path = keymap_path or data_home() / "keymap.toml"
+        self.user_keymap: dict[str, str] = {}
+        """Binding id -> keys, as read from keymap.toml (the help screen shows them)."""
+        self.settings_path = settings_path or self.keymap_path.with_name("settings.json")
 
     def on_mount(self) -> None:
+        theme = load_settings(self.settings_path).get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         keymap = load_keymap(self.keymap_path)
         if keymap:
+            self.user_keymap = keymap
             self.set_keymap(keymap)
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
@@ -101,6 +122,16 @@ class AssessApp(App[None]):
             from tui_assess.ui.screens.catalog import CatalogScreen
 
             self.push_screen(CatalogScreen(self.challenges, self.progress))
+
+    def _keep_theme(self, theme: Theme) -> None:
+        """The chosen theme (ctrl+p → Theme) is the next session's theme too."""
+        settings = load_settings(self.settings_path)
+        settings["theme"] = theme.name
+        try:
+            self.settings_path.parent.mkdir(parents=True, exist_ok=True)
+            self.settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"The theme cannot be kept: {exc.strerror}.", severity="warning")
 
     def open_challenge(self, challenge: Challenge, from_catalog: bool = False) -> None:
         try:
@@ -120,10 +151,23 @@ class AssessApp(App[None]):
         )
 
     def leave_workspace(self, screen: WorkspaceScreen) -> None:
+        """Back to the catalog: the one underneath, or a new one when the app started
+        straight in this workspace (`tui-assess practice ID`)."""
+
         def answered(go: bool | None) -> None:
-            if go:
-                screen.stop()
+            if not go:
+                return
+            screen.stop()
+            if screen.from_catalog:
                 self.pop_screen()
+                return
+            from tui_assess.ui.screens.catalog import CatalogScreen
+
+            if not self.challenges:
+                from tui_assess.challenge.catalog import list_challenges
+
+                self.challenges = list_challenges()
+            self.switch_screen(CatalogScreen(self.challenges, self.progress))
 
         if screen.dirty_files:
             self.push_screen(
@@ -180,16 +224,26 @@ class AssessApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every action with a binding on the current screen and the app, then the built-ins."""
+        """Every action with a binding on the current screen and the app, and the focused
+        widget's own keys (the editor's find, go to line, ...), then the built-ins. The screen's
+        actions are listed even when the focused widget takes their keys (the terminal)."""
         seen: set[str] = set()
+        found: list[tuple[Binding, DOMNode]] = []
         for active in screen.active_bindings.values():
             b = active.binding
             if not b.description or b.action in seen or not active.enabled:
                 continue
-            if active.node is not screen and active.node is not self:
-                continue
+            if active.node is not screen and active.node is not self and not b.id:
+                continue  # a widget's unnamed built-ins (cursor moves): not palette material
             seen.add(b.action)
-            node = active.node
+            found.append((b, active.node))
+        for declared in type(screen).BINDINGS:
+            if not isinstance(declared, Binding) or not declared.description:
+                continue
+            if declared.action not in seen and screen.check_action(declared.action, ()):
+                seen.add(declared.action)
+                found.append((declared, screen))
+        for b, node in found:
             yield SystemCommand(
                 f"{b.description} ({self.get_key_display(b)})",
                 b.tooltip or b.description,

@@ -98,3 +98,40 @@ class SessionHooks:
 
     def session_ended(self) -> None:
         """The workspace screen is closing (quit or back to the catalog)."""
+
+    # -- the terminal pane (f12): a shell in the sandbox -------------------------------------
+
+    def terminal_started(
+        self,
+        argv: list[str],
+        cwd: str,
+        cols: int,
+        rows: int,
+        sandbox: str,
+        guarantees: dict[str, str],
+    ) -> None:
+        """A shell started in the pane: its program, folder, size, and the sandbox it runs in
+        (mode and the guarantees of that mode, one sentence per row)."""
+
+    def terminal_input(self, text: str, pasted: bool) -> None:
+        """Keys the candidate sent to the shell (as the terminal sends them: Enter is \r),
+        coalesced about every 50 ms; pasted=True for a paste."""
+
+    def terminal_command(self, text: str) -> None:
+        """The shell took a command line: the line as the screen showed it then."""
+
+    def terminal_command_done(self, exit_code: int | None) -> None:
+        """The shell's prompt came back after a command; its exit status."""
+
+    def terminal_output(self, text: str) -> None:
+        """What the shell and its programs printed (escape sequences included), coalesced
+        about every 50 ms; the recorder chunks and caps it."""
+
+    def terminal_resized(self, cols: int, rows: int) -> None:
+        """The pane (and so the shell's terminal) changed size."""
+
+    def terminal_limit(self, words: str) -> None:
+        """A sandbox limit stopped what ran in the terminal (plain words)."""
+
+    def terminal_ended(self, returncode: int | None, reason: str) -> None:
+        """The shell ended: it exited, a limit stopped it, or the pane closed it."""

@@ -5,13 +5,17 @@ Convention (documented in the README and the help screen): the workspace has a m
 
 - `app`: a WSGI callable, or
 - `make_app(...)`: a function returning a WSGI callable. Its parameters without defaults are
-  filled by name for a scratch run: a name containing `dir` gets a new empty folder, one
-  containing `db` or `path` a scratch SQLite file (a copy of the workspace's database when it
-  has one), so the console never changes the candidate's files.
+  filled by name for a scratch run: a name containing `dir` or `folder` gets a copy of the
+  workspace folder it names (`files_dir` -> `files/`) or a new empty one, a name containing
+  `db`, `path` or `file` a scratch copy of the database (the challenge's `[seed] database`, else
+  the workspace's first `*.db`), so the console never changes the candidate's files.
 
-The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE`),
-with the workspace as current directory and first on sys.path, on an ephemeral loopback port
-it prints on its first line. Crashes and endless loops in the candidate's code stay there.
+The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE
+[DATABASE]`), with the workspace as current directory and first on sys.path, on an ephemeral
+loopback port it prints on its first line. Crashes and endless loops in the candidate's code
+stay there. An exception that escapes the app becomes a 500 whose body is the traceback, and
+what the app writes to stderr (logging, its own tracebacks) is kept so the console can show
+what it printed while answering a request.
 """
 
 from __future__ import annotations
@@ -21,12 +25,21 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MODULE_NAMES = ("app", "api", "main", "server", "service")
+TRACEBACK_HEADER = "X-Tui-Assess-Traceback"
+"""Set on the 500 the console makes of an exception that escaped the app."""
+LOG_LINES = 400
+URL_SAFE = "/?&=%:+,;@!$'()*[]~#"
+"""Characters kept as typed in a path; anything else (a space, non-ASCII) is percent-encoded."""
 APP_RE = re.compile(r"^(def make_app\(|def app\(|app\s*=)", re.MULTILINE)
 
 
@@ -47,22 +60,37 @@ class HttpResponse:
     body: str = ""
     elapsed_ms: float = 0.0
     error: str = ""
+    log: list[str] = field(default_factory=list)
+    """What the app wrote to stderr while it answered (its logging, its tracebacks)."""
+
+    @property
+    def traceback(self) -> bool:
+        """The app raised: the body is the traceback."""
+        return any(k.lower() == TRACEBACK_HEADER.lower() for k, _ in self.headers)
 
 
 class AppServer:
     """A child process serving the workspace's app; start() blocks until it listens."""
 
-    def __init__(self, workspace: Path, module: str) -> None:
+    def __init__(self, workspace: Path, module: str, database: Path | None = None) -> None:
         self.workspace = workspace
         self.module = module
+        self.database = database
         self.proc: subprocess.Popen[str] | None = None
         self.port: int | None = None
+        self.log: deque[str] = deque(maxlen=LOG_LINES)
+        self.lines_logged = 0
+        """Lines written to stderr so far (the log keeps the last LOG_LINES)."""
 
     def start(self, timeout: float = 10.0) -> int:
         env = dict(os.environ)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        argv = [sys.executable, "-m", "tui_assess.ui.http_service"]
+        argv += [self.module, str(self.workspace)]
+        if self.database is not None:
+            argv.append(str(self.database))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_assess.ui.http_service", self.module, str(self.workspace)],
+            argv,
             cwd=self.workspace,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -81,7 +109,33 @@ class AppServer:
             last = (err or line or "no output").strip().splitlines()[-1:]
             raise RuntimeError(f"the app did not start: {' '.join(last)}")
         self.port = int(line)
+        threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
         return self.port
+
+    def _read_log(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        try:
+            for line in proc.stderr:
+                self.log.append(line.rstrip("\n"))
+                self.lines_logged += 1
+        except (OSError, ValueError):
+            pass
+
+    def log_since(self, mark: int) -> list[str]:
+        """Lines logged after `mark` (a value of lines_logged)."""
+        new = self.lines_logged - mark
+        return list(self.log)[-new:] if new > 0 else []
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: str = ""
+    ) -> HttpResponse:
+        """send_request to this server, with what the app logged meanwhile."""
+        assert self.port is not None
+        mark = self.lines_logged
+        response = send_request(self.port, method, path, headers, body)
+        time.sleep(0.05)  # a log line written just before the answer reaches the pipe late
+        response.log = self.log_since(mark)
+        return response
 
     @property
     def running(self) -> bool:
@@ -105,6 +159,7 @@ def send_request(
 ) -> HttpResponse:
     """One request to 127.0.0.1:port; errors land in .error, never raise."""
     result = HttpResponse()
+    path = urllib.parse.quote(path.strip(), safe=URL_SAFE)
     if not path.startswith("/"):
         path = "/" + path
     start = time.perf_counter()
@@ -134,7 +189,9 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[str, str]:
+def _scratch_arguments(
+    factory: Callable[..., object], workspace: Path, database: Path | None = None
+) -> dict[str, str]:
     """Values for make_app's required parameters, by name, in a scratch folder."""
     import inspect
     import shutil
@@ -142,6 +199,8 @@ def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[
 
     scratch = Path(tempfile.mkdtemp(prefix="tui-assess-http-"))
     databases = [p for p in sorted(workspace.rglob("*")) if p.suffix in (".db", ".sqlite")]
+    if database is not None and database.is_file():
+        databases.insert(0, database)
     values: dict[str, str] = {}
     for name, param in inspect.signature(factory).parameters.items():
         if param.default is not inspect.Parameter.empty or param.kind in (
@@ -151,7 +210,13 @@ def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[
         lowered = name.lower()
         if "dir" in lowered or "folder" in lowered:
             folder = scratch / name
-            folder.mkdir()
+            # files_dir -> the workspace's files/ (say, made by the seed), copied
+            stem = re.sub(r"_?(dir|directory|folder)$", "", lowered)
+            source = workspace / stem
+            if stem and source.is_dir():
+                shutil.copytree(source, folder, symlinks=True)
+            else:
+                folder.mkdir()
             values[name] = str(folder)
         elif "db" in lowered or "path" in lowered or "file" in lowered:
             target = scratch / f"{name}.sqlite"
@@ -163,7 +228,33 @@ def _scratch_arguments(factory: Callable[..., object], workspace: Path) -> dict[
     return values
 
 
-def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - child process
+def show_tracebacks(application: Callable[..., Iterable[bytes]]) -> Callable[..., Any]:
+    """WSGI middleware: an exception escaping the app (or its body) answers 500 with the
+    traceback as a plain-text body (and on stderr, like any server log)."""
+    import traceback
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            result = application(environ, start_response)
+            try:
+                return list(result)  # the body's own errors surface here too
+            finally:
+                close = getattr(result, "close", None)
+                if callable(close):
+                    close()
+        except Exception:
+            text = traceback.format_exc()
+            print(text, file=sys.stderr, flush=True)
+            headers = [("Content-Type", "text/plain; charset=utf-8"), (TRACEBACK_HEADER, "1")]
+            start_response("500 Internal Server Error", headers, sys.exc_info())
+            return [text.encode("utf-8", "replace")]
+
+    return wrapped
+
+
+def _serve(  # pragma: no cover - child process
+    module_name: str, workspace: str, database: str | None = None
+) -> None:
     import importlib
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -172,7 +263,8 @@ def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - chil
     module = importlib.import_module(module_name)
     factory = getattr(module, "make_app", None)
     if callable(factory):
-        application = factory(**_scratch_arguments(factory, Path(workspace)))
+        db = Path(database) if database else None
+        application = factory(**_scratch_arguments(factory, Path(workspace), db))
     else:
         application = getattr(module, "app", None)
     if not callable(application):
@@ -183,10 +275,12 @@ def _serve(module_name: str, workspace: str) -> None:  # pragma: no cover - chil
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = make_server("127.0.0.1", 0, application, handler_class=QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, show_tracebacks(application), handler_class=QuietHandler
+    )
     print(server.server_port, flush=True)
     server.serve_forever()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    _serve(sys.argv[1], sys.argv[2])
+    _serve(*sys.argv[1:4])

@@ -17,6 +17,38 @@ TABLE = "progress"
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """The practice attempt a workspace opens into: its clock runs from `started` (Unix
+    seconds), also while the app is closed, like an exam's."""
+
+    started: float
+    limit_s: float
+    resumed: bool
+    """True when an open attempt continues; False for a new one (the full time)."""
+    number: int
+    """1 for the first attempt at this challenge, 2 after the first was solved, ..."""
+
+    def seconds_left(self, now: float | None = None) -> float:
+        return self.started + self.limit_s - (time.time() if now is None else now)
+
+    def elapsed(self, now: float | None = None) -> float:
+        return (time.time() if now is None else now) - self.started
+
+    def announcement(self) -> str | None:
+        """What opening the workspace says about the clock (None for a first attempt: the
+        countdown says it all)."""
+        limit = format_duration(self.limit_s)
+        if self.resumed:
+            left = self.seconds_left()
+            if left <= 0:
+                return f"Resumed attempt {self.number}: its {limit} are up; keep going in practice."
+            return f"Resumed attempt {self.number}: {format_duration(left)} of {limit} left."
+        if self.number > 1:
+            return f"New attempt ({self.number}): the full {limit} starts now."
+        return None
+
+
+@dataclass(frozen=True)
 class Progress:
     challenge_id: str
     attempts: int = 0
@@ -57,11 +89,17 @@ class ProgressStore:
                     "gave_up": int,
                     "hints_shown": int,
                     "updated_at": float,
+                    "attempt_started": float,
+                    "attempt_number": int,
                 },
                 pk="challenge_id",
                 not_null={"attempts", "solved", "opened", "gave_up", "hints_shown"},
                 defaults={"attempts": 0, "solved": 0, "opened": 0, "gave_up": 0, "hints_shown": 0},
             )
+        columns = self.db[TABLE].columns_dict  # type: ignore[union-attr]
+        for name, kind in (("attempt_started", float), ("attempt_number", int)):
+            if name not in columns:  # a progress file from before attempts were kept
+                self.db[TABLE].add_column(name, kind)  # type: ignore[union-attr]
 
     def get(self, challenge_id: str) -> Progress:
         rows = list(self.db[TABLE].rows_where("challenge_id = ?", [challenge_id]))
@@ -97,14 +135,28 @@ class ProgressStore:
         return self._update(challenge_id, gave_up=1)
 
     def submitted(self, challenge_id: str, solved: bool, elapsed_s: float) -> Progress:
-        """Count an attempt; a solving one may set a new best time."""
+        """Count a submission; a solving one may set a new best time and ends the attempt
+        (the next opening starts a new one with the full time)."""
         current = self.get(challenge_id)
         values: dict[str, object] = {"attempts": current.attempts + 1, "opened": 1}
         if solved:
             values["solved"] = 1
+            values["attempt_started"] = None
             if current.best_time_s is None or elapsed_s < current.best_time_s:
                 values["best_time_s"] = round(elapsed_s, 1)
         return self._update(challenge_id, **values)
+
+    def attempt(self, challenge_id: str, limit_s: float, *, new: bool = False) -> Attempt:
+        """The open attempt at this challenge, or a new one (also when `new`: a reset)."""
+        rows = list(self.db[TABLE].rows_where("challenge_id = ?", [challenge_id]))
+        row = rows[0] if rows else {}
+        number = row.get("attempt_number") or 0
+        started = row.get("attempt_started")
+        if started is not None and not new:
+            return Attempt(float(started), limit_s, resumed=True, number=max(number, 1))
+        now = time.time()
+        self._update(challenge_id, attempt_started=now, attempt_number=number + 1)
+        return Attempt(now, limit_s, resumed=False, number=number + 1)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -38,7 +38,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.dialog_title, id="dialog-title")
-            yield Static(self.question, id="dialog-question")
+            yield Static(self.question, id="dialog-question", markup=False)
             yield Label("Enter confirms · Escape cancels", id="dialog-keys")
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.confirm_label, id="confirm", variant="primary")
@@ -75,7 +75,7 @@ class SubmitScreen(ConfirmScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.dialog_title, id="dialog-title")
-            yield Static(self.question, id="dialog-question")
+            yield Static(self.question, id="dialog-question", markup=False)
             yield Label("What did you do, and why? (optional, a sentence or two)")
             yield Input(placeholder="e.g. added an index on orders(created_at) ...", id="note")
             yield Label("Enter submits · Escape cancels", id="dialog-keys")

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Markdown
 
@@ -20,6 +20,8 @@ Every session, practice or exam, is recorded in a file on this computer
   and every save;
 - which files you open, and files changed by other programs in the workspace folder;
 - every test run: when it started, which tests passed or failed, time and memory used;
+- the terminal pane (f12): every key you send to its shell, each command line, and what the
+  commands print (up to a cap; the recording says when it was reached);
 - hints you reveal, the reference solution if you view it, your submission and its note;
 - when this terminal window loses or regains focus (you switched to another window), and
   when it is resized;
@@ -31,6 +33,11 @@ afterwards is detected (`tui-assess session verify`).
 
 ## Consoles
 
+- **Terminal** (f12): a shell in your workspace folder, running in the same sandbox as the
+  tests: it can write only your workspace, has no network beyond its own loopback (where this
+  computer allows the sandbox to isolate it), and the challenge's limits apply (CPU time per
+  command, memory, processes, disk). Every key goes to the shell except f1-f12 and ctrl+q;
+  f12 takes you back to the editor and the shell keeps running until you leave the workspace.
 - **SQL console**: runs read-only queries on the workspace's database (`*.db`, `*.sqlite`, or
   the `*.sql` scripts loaded into memory) and shows rows, `EXPLAIN QUERY PLAN` and timing.
 - **HTTP console**: starts your app on 127.0.0.1 on a free port. Your workspace's `app.py`
@@ -44,47 +51,70 @@ Put a `keymap.toml` in the data folder with binding ids and keys, for example
 """
 
 
-def keys_markdown(screen: Screen[object] | None) -> str:
-    """The bindings of the screen below and of the app, as currently mapped, with their ids."""
+def _binding_lines(screen: Screen[object], declared: list[BindingType]) -> list[str]:
+    """One line per declared binding with an id, showing the key as currently mapped."""
+    keymap: dict[str, str] = getattr(screen.app, "user_keymap", {})  # from keymap.toml
     lines = []
+    for b in declared:
+        if not isinstance(b, Binding) or not b.id:
+            continue
+        key = keymap.get(b.id, b.key)
+        shown = screen.app.get_key_display(Binding(key, b.action, b.description))
+        lines.append(f"- `{shown}` **{b.description}**: {b.tooltip} (id `{b.id}`)")
+    return lines
+
+
+def keys_markdown(screen: Screen[object] | None) -> str:
+    """The keys of the screen below (and of its widgets that have their own: the editor, the
+    terminal) and of the app, as currently mapped, with their ids."""
+    sections = []
     if screen is not None:
-        by_id = {
-            a.binding.id: a.binding
-            for a in screen.active_bindings.values()
-            if a.binding.id and a.node in (screen, screen.app)
-        }
-        declared = [
-            b
-            for b in (*type(screen).BINDINGS, *type(screen.app).BINDINGS)
-            if isinstance(b, Binding) and b.id
-        ]
-        for b in declared:
-            live = by_id.get(b.id or "", b)
-            key = screen.app.get_key_display(live)
-            lines.append(f"- `{key}` **{b.description}**: {b.tooltip} (id `{b.id}`)")
-    lines.append("- `ctrl+p` **Command palette**: lists and runs every action.")
-    return "## Keys\n\n" + "\n".join(lines) + "\n"
+        lines = _binding_lines(screen, [*type(screen).BINDINGS, *type(screen.app).BINDINGS])
+        lines.append("- `ctrl+p` **Command palette**: lists and runs every action.")
+        sections.append("## Keys\n\n" + "\n".join(lines))
+        for widget_type in getattr(screen, "HELP_WIDGETS", ()):
+            lines = _binding_lines(screen, list(widget_type.BINDINGS))
+            lines += [f"- `{k}`: {what}" for k, what in getattr(widget_type, "BUILTIN_KEYS", [])]
+            sections.append(f"## {widget_type.HELP_TITLE}\n\n" + "\n".join(lines))
+    else:
+        sections.append("## Keys\n\n- `ctrl+p` **Command palette**: lists and runs every action.")
+    return "\n\n".join(sections) + "\n"
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1", "close", "Close help", id="help.close", tooltip="Back to work."),
+        Binding(
+            "space",
+            "page_down",
+            "Page down",
+            id="help.page_down",
+            tooltip="Scroll one page (also pagedown, arrows, home, end).",
+            show=False,
+        ),
     ]
 
     def __init__(self, under: Screen[object] | None) -> None:
         super().__init__()
         self.under = under
+        # A screen can say more than its keys (the replay's legend); the default is what a
+        # recorded session keeps.
+        self.help_markdown = keys_markdown(under) + "\n" + getattr(under, "HELP_MARKDOWN",
+                                                                   RECORDED)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Label("Help · escape closes", id="help-title")
-            # A screen can say more than the keys (the replay's legend); the default is what
-            # a recorded session keeps.
-            more = getattr(self.under, "HELP_MARKDOWN", RECORDED)
-            yield Markdown(keys_markdown(self.under) + "\n" + more, id="help-text")
+            yield Label("Help · arrows, pagedown, space scroll · escape closes", id="help-title")
+            # A focusable scroll container: arrows, page keys, home and end scroll it (a bare
+            # Markdown cannot take focus, so no key reached it).
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(self.help_markdown, id="help-text")
 
     def on_mount(self) -> None:
-        self.query_one("#help-text").focus()
+        self.query_one("#help-scroll").focus()
+
+    def action_page_down(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_page_down()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, TextArea
 
-from tui_assess.ui.http_service import AppServer, HttpResponse, parse_headers, send_request
+from tui_assess.ui.http_service import AppServer, HttpResponse, parse_headers
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -44,33 +44,62 @@ class HttpConsoleScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, workspace: Path, module: str) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        module: str,
+        database: Path | None = None,
+        draft: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.workspace = workspace
         self.module = module
+        self.database = database
+        self.draft = draft if draft is not None else {}
+        """The request as last typed (method, path, headers, body): kept by the caller, so
+        the console opens with it again."""
         self.server: AppServer | None = None
         self.last: HttpResponse | None = None
 
+    @classmethod
+    def for_workspace(
+        cls, workspace: Path, database: Path | None = None, draft: dict[str, str] | None = None
+    ) -> HttpConsoleScreen | str:
+        """The console on the workspace's app, or why there is none (one sentence)."""
+        from tui_assess.ui.http_service import find_app_module
+
+        module = find_app_module(workspace)
+        if module is None:
+            return "No app found: add app.py with a WSGI `app` or `make_app()`."
+        return cls(workspace, module, database, draft)
+
     def compose(self) -> ComposeResult:
+        db = f" · data: {self.database.name}" if self.database is not None else ""
         yield Label(
-            f"HTTP console · {self.module}.py · ctrl+r sends · f5 restarts · escape closes",
+            f"HTTP console · {self.module}.py{db} · ctrl+r sends · f5 restarts · escape closes",
             id="http-title",
+            markup=False,
         )
-        yield Label("starting your app...", id="http-server")
+        yield Label("starting your app...", id="http-server", markup=False)
+        d = self.draft
         with Horizontal(id="http-request-line"):
+            method = d.get("method", "GET")
             yield Select(
-                [(m, m) for m in METHODS], value="GET", allow_blank=False, id="http-method"
+                [(m, m) for m in METHODS],
+                value=method if method in METHODS else "GET",
+                allow_blank=False,
+                id="http-method",
             )
-            yield Input("/", placeholder="/path?query", id="http-path")
+            yield Input(d.get("path", "/"), placeholder="/path?query", id="http-path")
             yield Button("Send", id="http-send", variant="primary")
         with Horizontal(id="http-request-body"):
             with Vertical():
                 yield Label("Headers (Name: value per line)")
-                yield TextArea("", id="http-headers")
+                yield TextArea(d.get("headers", ""), id="http-headers")
             with Vertical():
                 yield Label("Body")
-                yield TextArea("", id="http-body")
-        yield Label("", id="http-status")
+                yield TextArea(d.get("body", ""), id="http-body")
+        yield Label("", id="http-status", markup=False)
         with Horizontal(id="http-response"):
             yield TextArea("", id="http-response-headers", read_only=True)
             yield TextArea("", id="http-response-body", read_only=True)
@@ -84,7 +113,7 @@ class HttpConsoleScreen(Screen[None]):
     def _start_server(self) -> None:
         if self.server is not None:
             self.server.stop()
-        server = AppServer(self.workspace, self.module)
+        server = AppServer(self.workspace, self.module, self.database)
         self.server = server
         try:
             port = server.start()
@@ -103,18 +132,25 @@ class HttpConsoleScreen(Screen[None]):
         if self.server is None or self.server.port is None or not self.server.running:
             self.query_one("#http-status", Label).update("Your app is not running (f5 restarts).")
             return
-        method = str(self.query_one("#http-method", Select).value)
-        path = self.query_one("#http-path", Input).value or "/"
-        headers = parse_headers(self.query_one("#http-headers", TextArea).text)
-        body = self.query_one("#http-body", TextArea).text
-        self.query_one("#http-status", Label).update(f"{method} {path} ...")
-        self._send_worker(self.server.port, method, path, headers, body)
+        self._keep_draft()
+        d = self.draft
+        self.query_one("#http-status", Label).update(f"{d['method']} {d['path']} ...")
+        headers = parse_headers(d["headers"])
+        self._send_worker(self.server, d["method"], d["path"], headers, d["body"])
+
+    def _keep_draft(self) -> None:
+        self.draft.update(
+            method=str(self.query_one("#http-method", Select).value),
+            path=self.query_one("#http-path", Input).value or "/",
+            headers=self.query_one("#http-headers", TextArea).text,
+            body=self.query_one("#http-body", TextArea).text,
+        )
 
     @work(thread=True, exclusive=True, group="http-send", exit_on_error=False)
     def _send_worker(
-        self, port: int, method: str, path: str, headers: dict[str, str], body: str
+        self, server: AppServer, method: str, path: str, headers: dict[str, str], body: str
     ) -> None:
-        response = send_request(port, method, path, headers, body)
+        response = server.request(method, path, headers, body)
         self.app.call_from_thread(self.show_response, response)
 
     def show_response(self, response: HttpResponse) -> None:
@@ -123,17 +159,27 @@ class HttpConsoleScreen(Screen[None]):
         if response.error:
             status.update(f"error: {response.error}")
             return
-        status.update(f"{response.status} {response.reason} · {response.elapsed_ms:.1f} ms")
+        line = f"{response.status} {response.reason} · {response.elapsed_ms:.1f} ms"
+        if response.traceback:
+            last = response.body.strip().splitlines()[-1:] or [""]
+            line += f" · your app raised {last[0]} (traceback below)"
+        elif response.status >= 500 and response.log:
+            line += " · see what your app printed, below the body"
+        status.update(line)
         self.query_one("#http-response-headers", TextArea).load_text(
             "\n".join(f"{k}: {v}" for k, v in response.headers)
         )
-        self.query_one("#http-response-body", TextArea).load_text(response.body)
+        body = response.body
+        if response.log and not response.traceback:
+            body += "\n\n── printed by your app (stderr) ──\n" + "\n".join(response.log)
+        self.query_one("#http-response-body", TextArea).load_text(body)
 
     def on_unmount(self) -> None:
         if self.server is not None:
             self.server.stop()
 
     def action_close(self) -> None:
+        self._keep_draft()
         if self.server is not None:
             self.server.stop()
         self.dismiss(None)

@@ -122,7 +122,8 @@ class ReplayScreen(ReplayWork):
            id="rerun_visible", show=True),
         _b("R", "rerun('hidden')", "Re-run hidden",
            "Run the hidden tests on the code as it was here.", id="rerun_hidden"),
-        _b("escape", "cancel_rerun", "Cancel re-run", "Stop a re-run in progress."),
+        _b("escape", "back", "Back",
+           "Stop a re-run in progress; else back to the screen below (the review table)."),
         _b("o", "origin", "Origin",
            "Go to the moment the line at the cursor got its present text.", show=True),
         _b("home", "edge(0)", "Start", "Go to the start of the session.", id="start"),
@@ -141,6 +142,7 @@ class ReplayScreen(ReplayWork):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     HELP_MARKDOWN: ClassVar[str] = HELP
+    HELP_WIDGETS = (CodeView, EventList)
 
     playing: reactive[bool] = reactive(False, init=False)
     """Playback is running (space)."""
@@ -217,6 +219,13 @@ class ReplayScreen(ReplayWork):
     def on_unmount(self) -> None:
         if self._rerun_cancel is not None:
             self._rerun_cancel.set()
+        self.timeline.close()
+
+    def action_back(self) -> None:
+        if self._rerun_cancel is not None:
+            self._rerun_cancel.set()
+        elif len(self.app.screen_stack) > 2:  # opened from another screen: back to it
+            self.dismiss(None)
 
     # -- the position ------------------------------------------------------------------------
 

@@ -194,10 +194,6 @@ class ReplayWork(Screen[None]):
         self.query_one("#replay-side", TabbedContent).active = "runs-pane"
         self._rerun_worker(self.challenge, files, suite, self.seq, self._rerun_cancel)
 
-    def action_cancel_rerun(self) -> None:
-        if self._rerun_cancel is not None:
-            self._rerun_cancel.set()
-
     @work(thread=True, group="rerun", exit_on_error=False)
     def _rerun_worker(self, challenge: Challenge, files: dict[str, str], suite: str, seq: int,
                       cancel: threading.Event) -> None:

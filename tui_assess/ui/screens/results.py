@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Label
 
 from tui_assess.ui.progress import Progress, format_duration
-from tui_assess.ui.widgets.test_panel import status_cell
+from tui_assess.ui.widgets.test_panel import plain, short_name, status_cell
 
 
 def _num(x: float) -> str:
@@ -43,7 +43,7 @@ class SubmitResultsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         r = self.result
         with Vertical(id="results"):
-            yield Label(f"Submitted: {self.challenge_title}", id="results-title")
+            yield Label(f"Submitted: {self.challenge_title}", id="results-title", markup=False)
             yield Label(f"Score {_num(r.score)} / {_num(r.max_score)}", id="results-score")
             if self.solved:
                 verdict = f"Solved in {format_duration(self.elapsed_s)}."
@@ -54,16 +54,21 @@ class SubmitResultsScreen(Screen[None]):
                 verdict = "Not solved yet: some hidden tests fail. Keep going and submit again."
             else:
                 verdict = f"The run ended with status {r.status}. {getattr(r, 'reason', '')}"
-            yield Label(verdict, id="results-verdict", classes="-solved" if self.solved else "")
+            yield Label(
+                verdict,
+                id="results-verdict",
+                classes="-solved" if self.solved else "",
+                markup=False,
+            )
             groups: DataTable[Any] = DataTable(id="results-groups", cursor_type="none")
             groups.add_columns("group", "score", "out of")
             for name, (score, max_score) in r.groups.items():
-                groups.add_row(name, _num(score), _num(max_score))
+                groups.add_row(plain(name), _num(score), _num(max_score))
             yield groups
             tests: DataTable[Any] = DataTable(id="results-tests", cursor_type="row")
             tests.add_columns("status", "hidden test", "group")
             for t in r.tests:
-                tests.add_row(status_cell(t.status), t.name.split("::")[-1], t.group)
+                tests.add_row(status_cell(t.status), plain(short_name(t.name)), plain(t.group))
             yield tests
             with Horizontal(id="results-buttons"):
                 yield Button("Back to the workspace", id="results-back", variant="primary")

@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Label, Select, Static
 
 from tui_assess.ui.sql import QueryResult, find_sources, run_query
 from tui_assess.ui.widgets.code_editor import CodeEditor
+from tui_assess.ui.widgets.test_panel import plain
 
 
 class SqlConsoleScreen(Screen[None]):
@@ -36,12 +37,24 @@ class SqlConsoleScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, workspace: Path, query: str = "") -> None:
+    def __init__(self, workspace: Path, query: str = "", prefer: Path | None = None) -> None:
         super().__init__()
         self.workspace = workspace
         self.sources = find_sources(workspace)
+        if prefer is not None and prefer in self.sources:  # the challenge's own database first
+            self.sources.remove(prefer)
+            self.sources.insert(0, prefer)
         self.initial_query = query or self._default_query()
         self.last: QueryResult | None = None
+
+    @classmethod
+    def for_workspace(cls, workspace: Path, prefer: Path | None = None) -> SqlConsoleScreen | str:
+        """The console, or why this workspace has none (one sentence)."""
+        from tui_assess.ui.sql import has_database
+
+        if not has_database(workspace):
+            return "This workspace has no database (*.db, *.sqlite or *.sql file)."
+        return cls(workspace, prefer=prefer)
 
     def _default_query(self) -> str:
         return "SELECT name, type FROM sqlite_master ORDER BY name;"
@@ -89,9 +102,9 @@ class SqlConsoleScreen(Screen[None]):
             timing.update(f"error: {result.error}")
             plan.update("")
             return
-        table.add_columns(*result.columns)
-        for row in result.rows:
-            table.add_row(*["NULL" if v is None else str(v) for v in row])
+        table.add_columns(*(plain(c) for c in result.columns))
+        for row in result.rows:  # the data is the candidate's: never markup
+            table.add_row(*[plain("NULL" if v is None else str(v)) for v in row])
         more = " (first rows only)" if result.truncated else ""
         timing.update(f"{len(result.rows)} rows{more} in {result.elapsed_ms:.2f} ms")
         plan.update("Query plan:\n" + ("\n".join(result.plan) or "(none)"))

@@ -1,4 +1,5 @@
-"""A TextArea for one workspace file: Pygments highlighting, dirty tracking, an edit hook.
+"""A TextArea for one workspace file: Pygments highlighting, dirty tracking, an edit hook, and
+the editing an IDE user expects (indentation kept on Enter, find, go to line, select all).
 
 Textual's TextArea highlights through tree-sitter, which is an optional extra with native
 wheels; Pygments (pure Python, already a dependency) feeds the same highlight map instead, so
@@ -8,10 +9,11 @@ that, large buffers are lexed only around the viewport, keeping keystroke latenc
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
@@ -28,6 +30,7 @@ from pygments.token import (
 from pygments.util import ClassNotFound
 from textual import events, work
 from textual._text_area_theme import TextAreaTheme
+from textual.binding import Binding, BindingType
 from textual.document._document import EditResult, Location
 from textual.widgets import TextArea
 
@@ -64,6 +67,29 @@ SYNC_HIGHLIGHT_CHARS = 20_000
 WINDOW_BEFORE = 120
 """Lines lexed above the viewport: enough context for docstrings and multi-line strings."""
 WINDOW_AFTER = 40
+
+DEDENT_AFTER = re.compile(r"^\s*(return|pass|break|continue|raise)\b")
+"""A Python line that ends a block: the next line starts one level out."""
+TRAILING_COMMENT = re.compile(r"\s+#[^'\"]*$")
+
+
+def normalise_newlines(text: str) -> str:
+    """\r\n and lone \r (how terminals send a paste's line breaks) become \n."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def newline_indent(line_before_cursor: str, python: bool, width: int) -> str:
+    """The indentation of the line Enter opens: the current line's, one level deeper after a
+    Python line ending in `:`, one level shallower after `return`, `pass`, `raise`, ..."""
+    indent = line_before_cursor[: len(line_before_cursor) - len(line_before_cursor.lstrip())]
+    if not python:
+        return indent
+    code = TRAILING_COMMENT.sub("", line_before_cursor).rstrip()
+    if code.endswith(":"):
+        return indent + " " * width
+    if DEDENT_AFTER.match(code) and indent.endswith(" " * width):
+        return indent[:-width]
+    return indent
 
 
 def _light_dark_themes() -> tuple[TextAreaTheme, TextAreaTheme]:
@@ -108,6 +134,45 @@ def build_highlights(lexer: Lexer, text: str) -> dict[int, list[tuple[int, int |
 
 class CodeEditor(TextArea):
     """The editor of one workspace file."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+f",
+            "find",
+            "Find",
+            id="editor.find",
+            show=False,
+            tooltip="Find text in this file (enter or down: next match, up: previous).",
+        ),
+        Binding(
+            "ctrl+l",
+            "goto_line",
+            "Go to line",
+            id="editor.goto_line",
+            show=False,
+            tooltip="Jump to a line number.",
+        ),
+        Binding(
+            "ctrl+a",
+            "select_all",
+            "Select all",
+            id="editor.select_all",
+            show=False,
+            tooltip="Select the whole file (home still goes to the start of the line).",
+        ),
+    ]
+
+    HELP_TITLE = "Editor keys"
+    BUILTIN_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("ctrl+z / ctrl+y", "undo / redo"),
+        ("ctrl+x / ctrl+c / ctrl+v", "cut / copy / paste (inside the app)"),
+        ("shift+arrows", "select"),
+        ("ctrl+left / ctrl+right", "previous / next word"),
+        ("ctrl+w / ctrl+k", "delete the word before / to the end of the line"),
+        ("tab", "indent (backspace in leading spaces removes one level)"),
+        ("enter", "new line, keeping the indentation (one level deeper after `:`)"),
+    ]
+    """TextArea's own keys worth knowing, for the help screen."""
 
     def __init__(
         self,
@@ -190,15 +255,62 @@ class CodeEditor(TextArea):
                 deleted = len(document.get_text_range(top, bottom))
             result = original(start, end, text)
             if hook is not None:
-                hook(self.rel_path, offset, deleted, text)
+                # What the document holds now (line breaks as it stores them), which is
+                # exactly what a save writes: replaying the record gives the saved file.
+                inserted = document.get_text_range(top, result.end_location)
+                hook(self.rel_path, offset, deleted, inserted)
             return result
 
         document.replace_range = recorded_replace_range  # type: ignore[method-assign]
 
     async def _on_paste(self, event: events.Paste) -> None:
-        if self._on_paste_hook is not None and not self.read_only:
-            self._on_paste_hook(self.rel_path, event.text)
-        await super()._on_paste(event)
+        # Textual calls TextArea's own _on_paste after this one unless the default is
+        # prevented: calling super() as well inserted every paste twice.
+        event.prevent_default()
+        if self.read_only:
+            return
+        text = normalise_newlines(event.text)
+        if self._on_paste_hook is not None:
+            self._on_paste_hook(self.rel_path, text)
+        if result := self._replace_via_keyboard(text, *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
+
+    # -- editing: indentation -----------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key != "enter" or self.read_only:
+            return  # TextArea's own handler (called next) does the rest
+        event.stop()
+        event.prevent_default()
+        self._restart_blink()
+        start, end = self.selection
+        top = min(start, end)
+        before = self.document[top[0]][: top[1]]
+        indent = newline_indent(before, self.language_name == "python", self.indent_width)
+        self._replace_via_keyboard("\n" + indent, start, end)
+
+    def action_delete_left(self) -> None:
+        """Backspace; in the leading spaces of a line it removes one indentation level."""
+        row, col = self.cursor_location
+        before = self.document[row][:col]
+        if self.read_only or not self.selection.is_empty or not before or before.strip(" "):
+            super().action_delete_left()
+            return
+        width = self.indent_width
+        self._delete_via_keyboard((row, ((col - 1) // width) * width), (row, col))
+
+    # -- editing: find, go to line --------------------------------------------------------------
+
+    def action_find(self) -> None:
+        from tui_assess.ui.widgets.editor_prompts import FindPrompt
+
+        self.app.push_screen(FindPrompt(self))
+
+    def action_goto_line(self) -> None:
+        from tui_assess.ui.widgets.editor_prompts import GoToLinePrompt
+
+        self.app.push_screen(GoToLinePrompt(self))
 
     # -- highlighting -----------------------------------------------------------------------
 

@@ -59,9 +59,12 @@ class ResourceMeter(Vertical):
         self.query_one("#mem-spark", Sparkline).data = list(self.mem)
 
     def show_peak(self, resources: Any) -> None:
-        """Resources of the finished run: wall_s, cpu_s, peak_rss_mb, max_procs, limit_hit."""
+        """Resources of the finished run: wall_s, cpu_s, peak_rss_mb, max_procs, limit_hit.
+        The live figures go back to idle (the sparklines keep the last run's shape)."""
+        self.query_one("#cpu-label", Label).update("CPU   idle")
+        self.query_one("#mem-label", Label).update("MEM   idle")
         text = (
-            f"peak {resources.peak_rss_mb:.0f} MB · {resources.max_procs} procs · "
+            f"last run: peak {resources.peak_rss_mb:.0f} MB · {resources.max_procs} procs · "
             f"{resources.wall_s:.1f}s"
         )
         if resources.limit_hit:

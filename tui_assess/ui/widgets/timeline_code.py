@@ -94,6 +94,8 @@ class CodeView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = line_bindings(
         "replay.code", "line", "the line cursor (o asks where that line came from)")
 
+    HELP_TITLE = "Code view (when it has focus)"
+
     cursor_line: reactive[int] = reactive(0, layout=False)
     """0-based line of the line cursor."""
 

@@ -42,6 +42,8 @@ class EventList(ScrollView, can_focus=True):
                 tooltip="Replay from the highlighted event."),
     ]
 
+    HELP_TITLE = "Event list (when it has focus)"
+
     highlighted: reactive[int] = reactive(0, layout=False)
     """Row index of the highlighted row (keyboard), -1 for none."""
 

@@ -14,6 +14,8 @@ from _bk import (
     add_notes,
     backup_dir_of,
     connect,
+    differences,
+    listed_files,
     make_app,
     note_keys,
     read_only,
@@ -33,8 +35,12 @@ def test_committed_rows_still_in_the_wal_are_backed_up(tmp_path):
         folder = backup_dir_of(backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0))
         expected = [r[0] for r in app.execute("SELECT key FROM notes ORDER BY id")]
     assert len(expected) == 50
-    assert note_keys(folder / "db.sqlite3") == expected
-    assert backup.verify_backup(folder) is True
+    got = note_keys(folder / "db.sqlite3")
+    assert got == expected, (
+        f"the backup holds {len(got)} of the {len(expected)} committed rows: rows committed "
+        "but still in the -wal file (not yet checkpointed) are missing"
+    )
+    assert backup.verify_backup(folder) is True, "verify_backup() of a fresh backup is not True"
 
 
 def test_uncommitted_transaction_is_not_in_the_backup(tmp_path):
@@ -45,7 +51,9 @@ def test_uncommitted_transaction_is_not_in_the_backup(tmp_path):
         add_notes(db_path, 10, start=500, conn=app)
         folder = backup_dir_of(backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0))
         app.execute("ROLLBACK")
-    assert note_keys(folder / "db.sqlite3") == before
+    assert note_keys(folder / "db.sqlite3") == before, (
+        "rows of a transaction that was never committed are in the backup"
+    )
 
 
 def test_backup_during_concurrent_transfers_is_a_consistent_snapshot(tmp_path):
@@ -96,10 +104,14 @@ def test_backup_during_concurrent_transfers_is_a_consistent_snapshot(tmp_path):
 
     folder = backup_dir_of(manifest)
     with closing(read_only(folder / "db.sqlite3")) as db:
-        assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+        check = [r[0] for r in db.execute("PRAGMA integrity_check")]
+        assert check == ["ok"], f"the backed-up database fails integrity_check: {check[:2]}"
         balances = dict(db.execute("SELECT id, balance FROM accounts"))
         ledger = db.execute("SELECT src, dst, amount, receipt FROM ledger").fetchall()
-    assert len(ledger) > 40
+    assert len(ledger) > 40, (
+        f"the backup holds {len(ledger)} ledger rows, but more than 40 transfers were committed "
+        "before it started"
+    )
     assert sum(balances.values()) == ACCOUNTS * START_BALANCE, "money appeared or vanished"
     expected = {i: START_BALANCE for i in range(1, ACCOUNTS + 1)}
     for src, dst, amount, _ in ledger:
@@ -108,7 +120,7 @@ def test_backup_during_concurrent_transfers_is_a_consistent_snapshot(tmp_path):
     assert balances == expected, "balances and ledger come from different moments"
     missing = [r for *_, r in ledger if not (folder / "uploads" / r).is_file()]
     assert not missing, f"rows in the backup point to uploads missing from it: {missing[:3]}"
-    assert backup.verify_backup(folder) is True
+    assert backup.verify_backup(folder) is True, "verify_backup() of a fresh backup is not True"
 
 
 def test_manifest_hashes_match_the_backed_up_files(tmp_path):
@@ -116,15 +128,23 @@ def test_manifest_hashes_match_the_backed_up_files(tmp_path):
     manifest_path = backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0 + 1)
     folder = backup_dir_of(manifest_path)
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["created_at"] == T0 + 1
+    assert manifest.get("created_at") == T0 + 1, "created_at is not the `now` the backup was given"
+    files = listed_files(manifest)
     on_disk = {rel: data for rel, data in tree(folder).items() if rel != "manifest.json"}
-    assert set(manifest["files"]) == set(on_disk)
-    assert {rel for rel in on_disk if rel.startswith("uploads/")} == {f"uploads/{r}" for r in tree(uploads)}
+    assert set(files) == set(on_disk), (
+        f"the manifest's file list and the backup folder differ: "
+        f"{differences(dict.fromkeys(files, b''), dict.fromkeys(on_disk, b''))}"
+    )
+    uploaded = {rel for rel in on_disk if rel.startswith("uploads/")}
+    assert uploaded == {f"uploads/{r}" for r in tree(uploads)}, "the backup's uploads are not the app's"
     import hashlib
 
     for rel, data in on_disk.items():
-        assert manifest["files"][rel]["sha256"] == hashlib.sha256(data).hexdigest(), rel
-        assert manifest["files"][rel]["size"] == len(data), rel
+        meta = files[rel] if isinstance(files[rel], dict) else {}
+        assert meta.get("sha256") == hashlib.sha256(data).hexdigest(), (
+            f"{rel}: the manifest has no sha256 of the file, or the wrong one"
+        )
+        assert meta.get("size") == len(data), f"{rel}: the manifest's size is not the file's"
 
 
 def test_two_backups_do_not_collide(tmp_path):
@@ -132,6 +152,6 @@ def test_two_backups_do_not_collide(tmp_path):
     first = backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0)
     add_notes(db_path, 3, start=300)
     second = backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0 + 1)
-    assert first.parent != second.parent
-    assert len(note_keys(first.parent / "db.sqlite3")) == 20
-    assert len(note_keys(second.parent / "db.sqlite3")) == 23
+    assert first.parent != second.parent, "two backups a second apart share one folder"
+    counts = len(note_keys(first.parent / "db.sqlite3")), len(note_keys(second.parent / "db.sqlite3"))
+    assert counts == (20, 23), f"the two backups hold {counts} rows instead of (20, 23)"

@@ -12,6 +12,7 @@ from _bk import (
     add_notes,
     backup_dir_of,
     connect,
+    differences,
     flip_byte,
     live_note_keys,
     make_app,
@@ -50,19 +51,47 @@ def history(_built_history, tmp_path):
     return tmp_path / "h" / "app" / "app.db", tmp_path / "h" / "app" / "uploads", root, states
 
 
+def unchanged(db_path, uploads, keys, files):
+    """Fail, in words, unless the live app still holds what it held before a refused restore."""
+    got = live_note_keys(db_path)
+    assert got == keys, f"the live database changed: {len(got)} rows instead of {len(keys)}"
+    assert tree(uploads) == files, f"the live uploads changed: {differences(tree(uploads), files)}"
+
+
+def restored(db_path, uploads, state, when):
+    """Fail, in words, unless the live app now holds `state` (restored as of `when`)."""
+    folder, keys, files = state
+    got = live_note_keys(db_path)
+    assert got == keys, (
+        f"{when}: the database holds {len(got)} rows, the backup from {folder.name} has "
+        f"{len(keys)}"
+    )
+    assert tree(uploads) == files, (
+        f"{when}: the uploads differ from the backup's: {differences(tree(uploads), files)}"
+    )
+
+
+def chose(used, state, when):
+    assert Path(used) == state[0], (
+        f"{when}: restore_as_of() used the backup {Path(used).name}, not the latest one at or "
+        f"before that time ({state[0].name})"
+    )
+
+
 def test_restore_as_of_picks_latest_backup_at_or_before(history):
     db_path, uploads, root, states = history
     used = backup.restore_as_of(root, T0 + HOUR + 1800, db_path, uploads)
-    assert Path(used) == states[1][0]
-    assert live_note_keys(db_path) == states[1][1]
-    assert tree(uploads) == states[1][2]
+    chose(used, states[1], "between the 2nd and 3rd backups")
+    restored(db_path, uploads, states[1], "between the 2nd and 3rd backups")
 
 
 def test_restore_as_of_exact_timestamp_and_far_future(history):
     db_path, uploads, root, states = history
-    assert Path(backup.restore_as_of(root, T0 + 2 * HOUR, db_path, uploads)) == states[2][0]
-    assert live_note_keys(db_path) == states[2][1]
-    assert Path(backup.restore_as_of(root, T0 + 365 * 86400, db_path, uploads)) == states[2][0]
+    used = backup.restore_as_of(root, T0 + 2 * HOUR, db_path, uploads)
+    chose(used, states[2], "at the exact time of the last backup")
+    restored(db_path, uploads, states[2], "at the exact time of the last backup")
+    used = backup.restore_as_of(root, T0 + 365 * 86400, db_path, uploads)
+    chose(used, states[2], "a year after the last backup")
 
 
 def test_restore_as_of_before_first_backup_fails_and_changes_nothing(history):
@@ -70,8 +99,7 @@ def test_restore_as_of_before_first_backup_fails_and_changes_nothing(history):
     keys, files = live_note_keys(db_path), tree(uploads)
     with pytest.raises(backup.BackupError):
         backup.restore_as_of(root, T0 - 1, db_path, uploads)
-    assert live_note_keys(db_path) == keys
-    assert tree(uploads) == files
+    unchanged(db_path, uploads, keys, files)
 
 
 def test_restore_as_of_ignores_a_backup_without_manifest(history):
@@ -79,8 +107,9 @@ def test_restore_as_of_ignores_a_backup_without_manifest(history):
     unfinished = root / "29991231T235959000000Z"  # crashed mid-backup: newest, but incomplete
     (unfinished / "uploads").mkdir(parents=True)
     (unfinished / "db.sqlite3").write_bytes((states[0][0] / "db.sqlite3").read_bytes())
-    assert Path(backup.restore_as_of(root, T0 + 10 * HOUR, db_path, uploads)) == states[2][0]
-    assert live_note_keys(db_path) == states[2][1]
+    used = backup.restore_as_of(root, T0 + 10 * HOUR, db_path, uploads)
+    chose(used, states[2], "with a newer backup that has no manifest")
+    restored(db_path, uploads, states[2], "with a newer backup that has no manifest")
 
 
 def test_damaged_backup_is_refused_and_nothing_changes(history):
@@ -89,8 +118,7 @@ def test_damaged_backup_is_refused_and_nothing_changes(history):
     flip_byte(states[1][0] / "uploads" / "avatars" / "new-1.bin")
     with pytest.raises(backup.BackupError):
         backup.restore(states[1][0], db_path, uploads)
-    assert live_note_keys(db_path) == keys
-    assert tree(uploads) == files
+    unchanged(db_path, uploads, keys, files)
 
 
 def test_failed_swap_leaves_the_original_intact(history, monkeypatch):
@@ -115,16 +143,17 @@ def test_failed_swap_leaves_the_original_intact(history, monkeypatch):
         backup.restore(states[0][0], db_path, uploads)
     monkeypatch.undo()
     assert calls, "restore must stage the new files and rename them into place"
-    assert db_path.read_bytes() == db_bytes
-    assert live_note_keys(db_path) == keys
-    assert tree(uploads) == files
+    assert db_path.read_bytes() == db_bytes, "the live database file changed"
+    unchanged(db_path, uploads, keys, files)
 
 
 def test_restore_removes_uploads_not_in_the_backup(history):
     db_path, uploads, _, states = history
     backup.restore(states[0][0], db_path, uploads)
-    assert tree(uploads) == states[0][2]
-    assert not (uploads / "avatars" / "live-only.bin").exists()
+    assert not (uploads / "avatars" / "live-only.bin").exists(), (
+        "an upload made after the backup is still there after restoring it"
+    )
+    restored(db_path, uploads, states[0], "restore of the first backup")
 
 
 def test_restore_discards_the_old_databases_wal(history):
@@ -142,14 +171,18 @@ def test_restore_discards_the_old_databases_wal(history):
     Path(f"{db_path}-wal").write_bytes(crashed_wal)
 
     backup.restore(states[0][0], db_path, uploads)
-    assert live_note_keys(db_path) == states[0][1]
+    got = live_note_keys(db_path)
+    assert got == states[0][1], (
+        f"after the restore the database holds {len(got)} rows instead of the backup's "
+        f"{len(states[0][1])}: the old database's -wal file was replayed over it"
+    )
     with closing(connect(db_path)) as db:
-        assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+        check = [r[0] for r in db.execute("PRAGMA integrity_check")]
+    assert check == ["ok"], f"the restored database fails PRAGMA integrity_check: {check[:2]}"
 
 
 def test_restore_onto_a_fresh_machine(history, tmp_path):
     _, _, root, states = history
     db_path, uploads = tmp_path / "new" / "data" / "app.db", tmp_path / "new" / "uploads"
     backup.restore(states[2][0], db_path, uploads)
-    assert live_note_keys(db_path) == states[2][1]
-    assert tree(uploads) == states[2][2]
+    restored(db_path, uploads, states[2], "restore into folders that do not exist yet")

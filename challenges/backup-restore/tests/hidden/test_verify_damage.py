@@ -30,7 +30,7 @@ def _fails_naming(folder, rel):
 
 
 def test_fresh_backup_verifies(folder):
-    assert backup.verify_backup(folder) is True
+    assert backup.verify_backup(folder) is True, "verify_backup() of a fresh backup is not True"
 
 
 def test_flipped_byte_in_db_is_detected(folder):

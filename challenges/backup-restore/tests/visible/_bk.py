@@ -110,11 +110,33 @@ def flip_byte(path, offset: int | None = None) -> None:
     Path(path).write_bytes(bytes(data))
 
 
+def listed_files(manifest) -> dict:
+    """The manifest's "files" object, or a failure that says it is missing."""
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    assert isinstance(files, dict), (
+        'manifest.json has no "files" object mapping each backed-up file to its size and sha256'
+    )
+    return files
+
+
+def differences(got: dict, want: dict) -> str:
+    """How two {relative path: bytes} trees differ, in words, for failure messages."""
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    changed = sorted(rel for rel in set(got) & set(want) if got[rel] != want[rel])
+    parts = [
+        f"{len(names)} {what} (e.g. {names[0]})"
+        for names, what in ((missing, "missing"), (extra, "extra"), (changed, "changed"))
+        if names
+    ]
+    return ", ".join(parts) or "no difference"
+
+
 def rehash(backup_dir) -> None:
     """Rewrite the manifest's size and sha256 of every listed file to match what is on disk."""
     manifest_path = Path(backup_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    for rel, meta in manifest["files"].items():
+    for rel, meta in listed_files(manifest).items():
         data = (Path(backup_dir) / rel).read_bytes()
         meta["size"] = len(data)
         meta["sha256"] = hashlib.sha256(data).hexdigest()

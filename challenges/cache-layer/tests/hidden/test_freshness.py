@@ -47,17 +47,22 @@ def test_each_key_has_its_own_age():
     clock.advance(6.0)  # sku-1 is 12 s old, sku-2 only 6 s
     cache.get("sku-1")
     cache.get("sku-2")
-    assert service.keys_loaded == ["sku-1", "sku-2", "sku-1"]
+    assert service.keys_loaded == ["sku-1", "sku-2", "sku-1"], (
+        f"with a 10 s ttl, a key stored 12 s ago must be loaded again and one stored 6 s ago "
+        f"must not; upstream loads were {service.keys_loaded}"
+    )
 
 
 def test_read_after_write_sees_new_value():
     cache, service, clock = make()
-    assert cache.get("sku-1") == 100
+    assert cache.get("sku-1") == 100, "get() did not return the service's value"
     cache.put("sku-1", 150)
     assert service.data["sku-1"] == 150, "put() must write through to the service"
-    assert cache.get("sku-1") == 150
+    got = cache.get("sku-1")
+    assert got == 150, f"a get() right after put(150) returned {got!r}, not the new value"
     clock.advance(5.0)
-    assert cache.get("sku-1") == 150
+    got = cache.get("sku-1")
+    assert got == 150, f"a get() 5 s after put(150) returned {got!r}, not the new value"
 
 
 def test_failed_write_is_never_served():

@@ -28,12 +28,17 @@ def test_least_recently_used_is_evicted_first():
         cache.get(key)
     cache.get("a")  # a is now the most recently used; b the least
     cache.get("d")  # evicts b
-    assert service.keys_loaded == ["a", "b", "c", "d"]
+    assert service.keys_loaded == ["a", "b", "c", "d"], (
+        f"four first reads should load each key once; upstream loads were {service.keys_loaded}"
+    )
     for key in ("a", "c", "d"):
         cache.get(key)
     assert service.keys_loaded == ["a", "b", "c", "d"], "a, c and d should still be cached"
     cache.get("b")
-    assert service.keys_loaded == ["a", "b", "c", "d", "b"]
+    assert service.keys_loaded == ["a", "b", "c", "d", "b"], (
+        "b, the least recently used key, should have been evicted when d arrived, so reading it "
+        f"again loads it; upstream loads were {service.keys_loaded}"
+    )
 
 
 def test_memory_does_not_grow_with_distinct_keys():

@@ -59,18 +59,21 @@ def test_post_returns_201_with_location_and_product(api):
 
 def test_location_header_resolves_to_the_product(api):
     r = api.post("/products", pan())
-    location = r.headers["location"]
+    location = r.headers.get("location", "")
+    assert "/products/" in location, f"POST /products answered without a Location header: {r}"
     path = location[location.index("/products/"):]
     got = api.get(path)
-    assert got.status == 200 and got.json == r.json
+    assert got.status == 200 and got.json == r.json, (
+        f"GET {path} (the Location of the new product) did not return it: {got}"
+    )
 
 
 def test_id_in_post_body_is_ignored(api):
     first = api.post("/products", pan(id=999_999)).json
     second = api.post("/products", pan(id=first["id"])).json
-    assert first["id"] != 999_999
-    assert second["id"] != first["id"]
-    assert api.get("/products/999999").status == 404
+    assert first["id"] != 999_999, "POST used the id from the request body; ids are the server's"
+    assert second["id"] != first["id"], "POST used the id from the request body; ids are the server's"
+    assert api.get("/products/999999").status == 404, "POST created a product at an id it was sent"
 
 
 def test_price_zero_is_valid(api):
@@ -99,9 +102,11 @@ def test_listing_is_json(api):
     body = pan()
     api.post("/products", body)
     r = api.get("/products", category=body["category"])
-    assert r.status == 200 and is_json(r)
-    assert set(r.json) >= {"items", "next_cursor"}
-    assert [p["sku"] for p in r.json["items"]] == [body["sku"]]
+    assert r.status == 200 and is_json(r), f"GET /products is not a 200 application/json: {r}"
+    assert set(r.json) >= {"items", "next_cursor"}, f"a listing needs items and next_cursor: {r}"
+    assert [p["sku"] for p in r.json["items"]] == [body["sku"]], (
+        f"filtering by a category with one product did not list exactly that product: {r}"
+    )
 
 
 # ------------------------------------------------------------------ validation

@@ -20,45 +20,77 @@ def ids(items):
     return [p["id"] for p in items]
 
 
+def walk_problem(got, want):
+    """How a walk over the pages (ids in order) differs from the expected one, in words."""
+    missing = [i for i in want if i not in got]
+    repeated = sorted({i for i in got if got.count(i) > 1})
+    extra = [i for i in got if i not in want]
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} products never shown (e.g. id {missing[0]})")
+    if repeated:
+        parts.append(f"{len(repeated)} shown twice (e.g. id {repeated[0]})")
+    if extra:
+        parts.append(f"{len(extra)} that do not match the filters (e.g. id {extra[0]})")
+    if not parts:
+        at = next((n for n, (a, b) in enumerate(zip(got, want)) if a != b), None)
+        if at is not None:
+            parts.append(f"out of order from position {at + 1} (id {got[at]} where {want[at]} belongs)")
+    return "; ".join(parts) or "no difference"
+
+
 def test_walking_all_pages_returns_every_row_once(catalog):
     client, rows = catalog
     items, pages = fetch_all(client, limit=10)
-    assert ids(items) == sorted(p["id"] for p in rows)
-    assert pages == 14
-    assert items == sorted(rows, key=lambda p: p["id"])
+    want = sorted(p["id"] for p in rows)
+    assert ids(items) == want, f"walking pages of 10: {walk_problem(ids(items), want)}"
+    assert pages == 14, f"137 products in pages of 10 took {pages} pages instead of 14"
+    assert items == sorted(rows, key=lambda p: p["id"]), "products came back with changed fields"
 
 
 def test_default_page_size_is_20(catalog):
     client, _rows = catalog
-    assert len(client.get("/products").json["items"]) == 20
+    got = len(client.get("/products").json["items"])
+    assert got == 20, f"a listing without limit returned {got} products, not the default 20"
 
 
 def test_limit_is_capped_at_100(catalog):
     client, rows = catalog
     body = client.get("/products", limit=1000).json
-    assert len(body["items"]) == 100
+    got = len(body["items"])
+    assert got == 100, f"limit=1000 returned {got} products; limits above 100 mean 100"
     rest = client.get("/products", limit=1000, cursor=body["next_cursor"]).json
-    assert len(rest["items"]) == len(rows) - 100
-    assert rest["next_cursor"] is None
+    assert len(rest["items"]) == len(rows) - 100, (
+        f"the second page of 100 held {len(rest['items'])} products, not the remaining "
+        f"{len(rows) - 100}"
+    )
+    assert rest["next_cursor"] is None, "the last page has a next_cursor"
 
 
 def test_last_page_has_null_cursor(catalog):
     client, rows = catalog
     first = client.get("/products", limit=100, sort="price").json
-    assert first["next_cursor"] is not None
+    assert first["next_cursor"] is not None, "a first page with more to come has no next_cursor"
     last = client.get("/products", limit=100, sort="price", cursor=first["next_cursor"]).json
-    assert len(last["items"]) == len(rows) - 100 and last["next_cursor"] is None
+    assert len(last["items"]) == len(rows) - 100, (
+        f"sorted by price, the second page of 100 held {len(last['items'])} products, not the "
+        f"remaining {len(rows) - 100}"
+    )
+    assert last["next_cursor"] is None, "the last page has a next_cursor"
     exact = client.get("/products", category="books", limit=100).json
-    assert exact["next_cursor"] is None
+    assert exact["next_cursor"] is None, "a listing that fits in one page has a next_cursor"
     empty = client.get("/products", category="no-such-category").json
-    assert empty["items"] == [] and empty["next_cursor"] is None
+    assert empty["items"] == [] and empty["next_cursor"] is None, (
+        "an empty listing should be no items and a null next_cursor"
+    )
 
 
 @pytest.mark.parametrize("sort", ["price", "-price", "name", "-name", "-id"])
 def test_sorted_pages_with_ties_are_complete_and_ordered(catalog, sort):
     client, rows = catalog
     items, _pages = fetch_all(client, limit=7, sort=sort)
-    assert ids(items) == ids(sorted(rows, key=SORT_KEYS[sort]))
+    want = ids(sorted(rows, key=SORT_KEYS[sort]))
+    assert ids(items) == want, f"sort={sort} in pages of 7: {walk_problem(ids(items), want)}"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +114,8 @@ def test_filters_and_sort_combine(catalog, params):
     ]
     expected.sort(key=SORT_KEYS[params.get("sort", "id")])
     items, _pages = fetch_all(client, limit=4, **params)
-    assert items == expected
+    assert ids(items) == ids(expected), f"{params}: {walk_problem(ids(items), ids(expected))}"
+    assert items == expected, f"{params}: products came back with changed fields"
 
 
 @pytest.mark.parametrize(
@@ -122,9 +155,13 @@ def test_cursor_keeps_filters_with_inserts(seeded):
 
     items, _ = fetch_all(client, page_hook=insert, limit=5, category="kitchen", sort="price")
     seen = ids(items)
-    assert len(seen) == len(set(seen))
-    assert expected <= set(seen)
-    assert all(p["category"] == "kitchen" for p in items)
+    twice = sorted({i for i in seen if seen.count(i) > 1})
+    assert not twice, f"category=kitchen by price with inserts: ids {twice[:3]} shown twice"
+    missing = sorted(expected - set(seen))
+    assert not missing, f"category=kitchen by price with inserts: ids {missing[:3]} never shown"
+    assert all(p["category"] == "kitchen" for p in items), (
+        "a page after the first holds products outside category=kitchen: the cursor lost the filter"
+    )
 
 
 @pytest.mark.parametrize("limit", ["0", "-3", "ten", "2.5"])

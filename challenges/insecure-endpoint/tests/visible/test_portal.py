@@ -1,4 +1,5 @@
-"""Happy paths of the customer portal (the security review's findings are yours to test)."""
+"""Happy paths of the customer portal, and the pen test's example for finding 1 (the other findings
+are yours to test)."""
 
 from urllib.parse import quote
 
@@ -50,3 +51,15 @@ def test_admin_dashboard_lists_users(shop):
     assert status == 200
     assert len(data["users"]) == 4
     assert set(data["users"][0]) == {"id", "name", "email", "is_admin"}
+
+
+def test_pen_test_finding_1_search_text_is_not_sql(shop):
+    """The pen test's own example for finding 1, replayed. No product name contains this text,
+    so a search that treats it as text finds nothing."""
+    status, data, _ = shop.get_json("/products?q=" + quote("' OR '1'='1"))
+    found = len(data.get("products", [])) if isinstance(data, dict) else 0
+    assert status in (200, 400), f"the search answered {status}"
+    assert found == 0, (
+        f"searching for the pen test's text returned {found} products: the search text "
+        "changed the SQL query"
+    )

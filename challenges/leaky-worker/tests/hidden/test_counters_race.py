@@ -8,7 +8,8 @@ from _jobs import invoices
 def test_processed_count_is_exact_under_threads(new_worker, jobs, db_path):
     w = new_worker()
     w.run(jobs.good(300), threads=8)
-    assert len(invoices(db_path)) == 300
+    written = len(invoices(db_path))
+    assert written == 300, f"{written} invoices were written for 300 good jobs"
     assert w.processed == 300, f"processed = {w.processed}, but 300 invoices were written"
 
 
@@ -18,16 +19,24 @@ def test_failed_count_and_errors_are_exact(new_worker, jobs):
     batch = good + bad
     jobs.rng.shuffle(batch)
     w.run(batch, threads=8)
-    assert w.processed == 100
-    assert w.failed == 100
-    assert sorted(job for job, _error in w.errors) == sorted(bad)
+    assert (w.processed, w.failed) == (100, 100), (
+        f"100 good and 100 bad jobs on 8 threads counted processed={w.processed}, "
+        f"failed={w.failed}"
+    )
+    recorded = sorted(job for job, _error in w.errors)
+    assert recorded == sorted(bad), (
+        f"errors names {len(recorded)} jobs ({len(set(recorded))} distinct) for 100 bad ones"
+    )
 
 
 def test_counts_accumulate_across_runs(new_worker, jobs):
     w = new_worker()
     w.run(jobs.mixed(100, 20), threads=6)
     w.run(jobs.mixed(100, 20), threads=6)
-    assert (w.processed, w.failed) == (200, 40)
+    assert (w.processed, w.failed) == (200, 40), (
+        f"two runs of 100 good and 20 bad jobs counted processed={w.processed}, "
+        f"failed={w.failed}; expected 200 and 40"
+    )
 
 
 def test_process_from_many_threads_counts_exactly(new_worker, jobs):
@@ -51,5 +60,5 @@ def test_process_from_many_threads_counts_exactly(new_worker, jobs):
     for t in threads:
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "process() hung"
-    assert problems == []
+    assert problems == [], f"process() raised from concurrent threads: {problems[:2]}"
     assert w.processed == 240, f"processed = {w.processed} after 240 successful process() calls"

@@ -5,6 +5,7 @@ import sqlite3
 from contextlib import closing
 
 import worker
+from _probe import open_paths
 
 
 def write_job(folder, n, lines):
@@ -45,3 +46,13 @@ def test_visible_bad_job_is_recorded(db_path, jobs_dir):
     assert (w.processed, w.failed) == (1, 1)
     assert [job for job, _error in w.errors] == ["broken.json"]
     assert isinstance(w.errors[0][1], worker.JobError)
+
+
+def test_visible_a_failed_job_leaves_nothing_open(db_path, jobs_dir):
+    """Production's "Too many open files", scaled down to one bad job."""
+    good = write_job(jobs_dir, 1, [{"sku": "PEN", "qty": 1, "unit_cents": 100}])
+    (jobs_dir / "broken.json").write_text('{"order_id": "A-2", "lines": [', encoding="utf-8")
+    w = worker.Worker(db_path, jobs_dir)
+    w.run([good, "broken.json"], threads=2)
+    still_open = open_paths(jobs_dir.parent)
+    assert still_open == [], f"after run() returned, the worker still holds open: {still_open}"

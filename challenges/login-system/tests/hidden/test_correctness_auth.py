@@ -69,9 +69,11 @@ def test_custom_session_ttl_is_honoured(make_svc, clock):
     svc.register("erin", PW)
     token = svc.login("erin", PW)
     clock.advance(59)
-    assert svc.current_user(token) == "erin"
+    assert svc.current_user(token) == "erin", "with session_ttl=60, a session ended within 59 s"
     clock.advance(2)
-    assert svc.current_user(token) is None
+    assert svc.current_user(token) is None, (
+        "with session_ttl=60, a session was still valid 61 s after login"
+    )
 
 
 def test_successful_login_resets_failure_count(svc):
@@ -80,7 +82,9 @@ def test_successful_login_resets_failure_count(svc):
         for _ in range(4):
             with pytest.raises(auth.InvalidCredentials):
                 svc.login("frank", "guess")
-        assert svc.current_user(svc.login("frank", PW)) == "frank"
+        assert svc.current_user(svc.login("frank", PW)) == "frank", (
+            "a successful login's token does not give back the user"
+        )
 
 
 def test_users_table_keeps_its_columns(svc, db_path):

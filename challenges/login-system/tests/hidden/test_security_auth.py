@@ -24,33 +24,39 @@ def stored_hash(db_path, username):
 def test_stored_hash_is_not_a_plain_digest(svc, db_path):
     svc.register("hank", PW)
     stored = stored_hash(db_path, "hank")
-    assert isinstance(stored, str)
+    assert isinstance(stored, str), "users.password_hash must hold a string"
     lowered = stored.lower()
-    assert PW not in stored
+    assert PW not in stored, "the stored hash contains the password itself"
     for algo in ("md5", "sha1", "sha256", "sha512"):
         for candidate in (PW, "hank" + PW, PW + "hank"):
-            assert hashlib.new(algo, candidate.encode()).hexdigest() not in lowered, algo
+            assert hashlib.new(algo, candidate.encode()).hexdigest() not in lowered, (
+                f"the stored hash is a plain {algo} digest of the password: fast to crack"
+            )
 
 
 def test_same_password_gives_different_hashes_for_two_users(svc, db_path):
     svc.register("ivan", PW)
     svc.register("judy", PW)
-    assert stored_hash(db_path, "ivan") != stored_hash(db_path, "judy")
+    assert stored_hash(db_path, "ivan") != stored_hash(db_path, "judy"), (
+        "two users with the same password have the same stored hash: the salt is not per user"
+    )
 
 
 def test_hash_password_is_salted_per_call():
     a = auth.hash_password(PW, fast=True)
     b = auth.hash_password(PW, fast=True)
-    assert a != b
-    assert auth.verify_password(PW, a) and auth.verify_password(PW, b)
+    assert a != b, "hashing one password twice gave the same string: no fresh salt per call"
+    assert auth.verify_password(PW, a) and auth.verify_password(PW, b), (
+        "verify_password() rejects the password a hash was made from"
+    )
 
 
 def test_stored_hash_verifies_on_its_own(svc, db_path):
     svc.register("kate", PW)
     stored = stored_hash(db_path, "kate")
-    assert auth.verify_password(PW, stored) is True
-    assert auth.verify_password(PW.upper(), stored) is False
-    assert auth.verify_password("", stored) is False
+    assert auth.verify_password(PW, stored) is True, "the stored hash does not verify its password"
+    assert auth.verify_password(PW.upper(), stored) is False, "a wrong password verifies"
+    assert auth.verify_password("", stored) is False, "an empty password verifies"
 
 
 def test_passwords_go_through_a_hashlib_kdf(svc, kdf_calls):
@@ -112,9 +118,9 @@ def _bits_ok(token):
 def test_tokens_are_long_unique_and_unrelated(svc):
     svc.register("quinn", PW)
     tokens = [svc.login("quinn", PW) for _ in range(40)]
-    assert len(set(tokens)) == len(tokens)
+    assert len(set(tokens)) == len(tokens), "40 logins gave the same token twice"
     for t in tokens:
-        assert "quinn" not in t.lower()
+        assert "quinn" not in t.lower(), "a session token contains the username: it can be guessed"
     # A fixed prefix such as "sess_" is fine; what follows it must be random.
     fixed = len(os.path.commonprefix(tokens))
     for t in tokens:
@@ -136,7 +142,7 @@ def test_token_expires_after_ttl(svc, clock):
     svc.register("sam", PW)
     token = svc.login("sam", PW)
     clock.advance(3601)
-    assert svc.current_user(token) is None
+    assert svc.current_user(token) is None, "a session was still valid after its session_ttl"
 
 
 def test_expired_token_stays_expired_for_a_new_instance(make_svc, clock):
@@ -144,8 +150,10 @@ def test_expired_token_stays_expired_for_a_new_instance(make_svc, clock):
     svc.register("sam", PW)
     token = svc.login("sam", PW)
     clock.advance(7200)
-    assert make_svc().current_user(token) is None
-    assert svc.current_user(token) is None
+    assert make_svc().current_user(token) is None, (
+        "an expired session is valid again for another AuthService on the same database"
+    )
+    assert svc.current_user(token) is None, "a session was still valid after its session_ttl"
 
 
 # --------------------------------------------------------------------- lockout
@@ -208,9 +216,13 @@ def test_unknown_user_and_wrong_password_look_identical(svc):
         svc.login("yuri", "not the password")
     with pytest.raises(auth.AuthError) as unknown:
         svc.login("nobody-here", "not the password")
-    assert type(wrong.value) is type(unknown.value) is auth.InvalidCredentials
-    assert str(wrong.value) == str(unknown.value)
-    assert wrong.value.args == unknown.value.args
+    assert type(wrong.value) is type(unknown.value) is auth.InvalidCredentials, (
+        "an unknown username and a wrong password must both raise InvalidCredentials"
+    )
+    assert str(wrong.value) == str(unknown.value) and wrong.value.args == unknown.value.args, (
+        "the errors for an unknown username and a wrong password differ: they tell an "
+        "attacker which usernames exist"
+    )
 
 
 def test_unknown_user_costs_the_same_kdf_work(svc, kdf_calls):
@@ -227,5 +239,5 @@ def test_unknown_user_costs_the_same_kdf_work(svc, kdf_calls):
     with pytest.raises(auth.InvalidCredentials):
         svc.login("another-ghost", "nope-again")
     unknown = len(kdf_calls) - before
-    assert wrong_pw >= 1
+    assert wrong_pw >= 1, "a wrong password was rejected without running the KDF"
     assert unknown == wrong_pw, f"unknown user: {unknown} KDF calls, wrong password: {wrong_pw}"

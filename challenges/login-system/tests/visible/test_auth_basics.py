@@ -33,3 +33,16 @@ def test_hash_roundtrip(svc):
     stored = auth.hash_password("s3cret-pass", fast=True)
     assert auth.verify_password("s3cret-pass", stored)
     assert not auth.verify_password("not-it", stored)
+
+
+def test_password_guessing_is_stopped(svc):
+    """The review's finding: nothing stops an attacker from guessing passwords."""
+    svc.register("alice", "correct horse battery staple")
+    for guess in ["123456", "password", "qwerty", "letmein", "alice2024"]:
+        with pytest.raises((auth.InvalidCredentials, auth.AccountLocked)):
+            svc.login("alice", guess)
+    try:
+        svc.login("alice", "correct horse battery staple")
+    except auth.AccountLocked:
+        return
+    pytest.fail("after 5 wrong guesses in a row, the right password still logged in")

@@ -12,7 +12,7 @@ def test_state_stays_bounded_with_100k_distinct_clients(clock):
     largest = 0
     for i in range(100_000):
         clock.advance(0.001)
-        assert lim.allow(f"203.0.113.{i}")[0] is True
+        assert lim.allow(f"203.0.113.{i}")[0] is True, "a client's first request was denied"
         if i % 997 == 0:
             largest = max(largest, len(lim))
     largest = max(largest, len(lim))
@@ -39,27 +39,40 @@ def test_memory_does_not_grow_with_one_off_clients(clock):
 
 def test_a_limited_client_is_not_forgotten_under_a_flood_of_new_ids(clock):
     lim = TokenBucketLimiter(rate_per_s=1, burst=3, clock=clock)
-    assert [lim.allow("abuser")[0] for _ in range(4)] == [True, True, True, False]
+    got = [lim.allow("abuser")[0] for _ in range(4)]
+    assert got == [True, True, True, False], f"burst 3, four requests: {got}"
     for i in range(20_000):  # all at the same instant: none of them may be dropped yet
         lim.allow(f"fresh-{i}")
-    assert lim.allow("abuser")[0] is False
-    assert len(lim) >= 20_000
+    assert lim.allow("abuser")[0] is False, (
+        "a client with an empty bucket was allowed again after 20,000 new clients arrived at "
+        "the same instant: its bucket was forgotten while it was limited"
+    )
+    assert len(lim) >= 20_000, (
+        f"{len(lim)} clients tracked: buckets that are not full yet were dropped"
+    )
 
 
 def test_a_partly_refilled_bucket_is_kept(clock):
     lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)  # 0.5 s to refill
-    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]
+    got = [lim.allow("a")[0] for _ in range(6)]
+    assert got == [True] * 5 + [False], f"burst 5, six requests: {got}"
     for i in range(300):  # 0.3 s of other traffic: "a" has 3 tokens back, not 5
         clock.advance(0.001)
         lim.allow(f"other-{i}")
     clock.advance(0.0005)
-    assert [lim.allow("a")[0] for _ in range(4)] == [True, True, True, False]
+    got = [lim.allow("a")[0] for _ in range(4)]
+    assert got == [True, True, True, False], (
+        f"0.3 s after emptying its bucket (3 tokens back), a client's four requests were {got}: "
+        "a bucket that is not full again must be kept"
+    )
 
 
 def test_a_forgotten_client_comes_back_with_a_full_bucket(clock):
     lim = TokenBucketLimiter(rate_per_s=10, burst=5, clock=clock)
-    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]
+    got = [lim.allow("a")[0] for _ in range(6)]
+    assert got == [True] * 5 + [False], f"burst 5, six requests: {got}"
     clock.advance(5)
     lim.allow("someone-else")
-    assert len(lim) <= 2
-    assert [lim.allow("a")[0] for _ in range(6)] == [True] * 5 + [False]
+    assert len(lim) <= 2, f"{len(lim)} clients tracked after every bucket refilled: idle ones stay"
+    got = [lim.allow("a")[0] for _ in range(6)]
+    assert got == [True] * 5 + [False], f"a client idle for 5 s, six requests: {got}"

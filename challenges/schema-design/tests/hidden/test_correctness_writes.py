@@ -35,14 +35,16 @@ def test_back_to_back_bookings_are_allowed(base):
     book(db, r1, c1, T9, T9 + HOUR)
     book(db, r1, c2, T9 + HOUR, T9 + 2 * HOUR)  # starts when the first ends
     book(db, r1, c2, T9 - HOUR, T9)  # ends when the first starts
-    assert db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 3
+    n = db.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    assert n == 3, f"{n} of 3 back-to-back bookings were stored"
 
 
 def test_same_slot_on_another_resource_is_allowed(base):
     db, c1, c2, r1, r2 = base
     book(db, r1, c1, T9, T9 + HOUR)
     book(db, r2, c2, T9, T9 + HOUR)
-    assert db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 2
+    n = db.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    assert n == 2, f"{n} of 2 bookings of the same slot in two rooms were stored"
 
 
 def test_moving_a_booking_into_free_time_is_allowed(base):
@@ -50,12 +52,12 @@ def test_moving_a_booking_into_free_time_is_allowed(base):
     a = book(db, r1, c1, T9, T9 + HOUR)
     book(db, r1, c2, T9 + 3 * HOUR, T9 + 4 * HOUR)
     db.execute("UPDATE bookings SET starts_at = ?, ends_at = ? WHERE id = ?", (T9 + HOUR, T9 + 2 * HOUR, a))
-    assert times(db, a) == (r1, T9 + HOUR, T9 + 2 * HOUR)
+    assert times(db, a) == (r1, T9 + HOUR, T9 + 2 * HOUR), "moving a booking to free time did not store it"
     # overlapping its own old slot is fine
     db.execute("UPDATE bookings SET ends_at = ? WHERE id = ?", (T9 + 3 * HOUR, a))
-    assert times(db, a) == (r1, T9 + HOUR, T9 + 3 * HOUR)
+    assert times(db, a) == (r1, T9 + HOUR, T9 + 3 * HOUR), "stretching a booking into free time did not store it"
     db.execute("UPDATE bookings SET resource_id = ? WHERE id = ?", (r2, a))
-    assert times(db, a) == (r2, T9 + HOUR, T9 + 3 * HOUR)
+    assert times(db, a) == (r2, T9 + HOUR, T9 + 3 * HOUR), "moving a booking to a free room did not store it"
 
 
 def test_updating_other_columns_of_a_booking_is_allowed(base):
@@ -63,7 +65,8 @@ def test_updating_other_columns_of_a_booking_is_allowed(base):
     a = book(db, r1, c1, T9, T9 + HOUR)
     db.execute("UPDATE bookings SET customer_id = ? WHERE id = ?", (c2, a))
     db.execute("UPDATE bookings SET starts_at = starts_at, ends_at = ends_at WHERE id = ?", (a,))
-    assert db.execute("SELECT customer_id FROM bookings WHERE id = ?", (a,)).fetchone() == (c2,)
+    got = db.execute("SELECT customer_id FROM bookings WHERE id = ?", (a,)).fetchone()
+    assert got == (c2,), f"changing a booking's customer stored {got}"
 
 
 @pytest.mark.parametrize("status", ["pending", "paid", "refunded", "failed"])
@@ -85,5 +88,6 @@ def test_unreferenced_rows_can_be_deleted(base):
     db.execute("DELETE FROM customers WHERE id IN (?, ?)", (c1, c2))
     db.execute("DELETE FROM resources WHERE id IN (?, ?)", (r1, r2))
     for table in ("customers", "resources", "bookings", "payments"):
-        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+        n = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert n == 0, f"{table}: {n} rows left after deleting them all"
 

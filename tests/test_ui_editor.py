@@ -1,0 +1,227 @@
+"""Pilot tests of the editor widget: pastes, indentation, find, go to line, select all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixtures.ui_support import (
+    RecordingHooks,
+    async_test,
+    make_app,
+    wait_until,
+    workspace_screen,
+)
+from textual import events
+
+from tui_assess.ui.widgets.code_editor import CodeEditor
+
+SIZE = (100, 32)
+
+
+async def focused_editor(pilot: object) -> CodeEditor:
+    app = pilot.app  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    editor = app.focused
+    assert isinstance(editor, CodeEditor)
+    return editor
+
+
+# --------------------------------------------------------------------------- pastes
+
+
+@async_test
+async def test_a_paste_lands_once_and_is_recorded_once(tmp_path: Path) -> None:
+    hooks = RecordingHooks()
+    app = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        before = editor.text
+        app.post_message(events.Paste("XYZ"))  # what a terminal's bracketed paste produces
+        await wait_until(pilot, lambda: editor.text != before)
+        await pilot.pause(0.1)
+        assert editor.text == "XYZ" + before
+        assert [a for n, a in hooks.calls if n == "pasted"] == [("calc.py", "XYZ")]
+        assert [a for n, a in hooks.calls if n == "edited"] == [("calc.py", 0, 0, "XYZ")]
+
+
+@async_test
+async def test_a_carriage_return_paste_records_and_saves_newlines(tmp_path: Path) -> None:
+    """Terminals send a paste's line breaks as \\r: what is recorded must be what is saved,
+    so an honest paste raises no save_mismatch signal."""
+    from tui_assess.session.hooks import RecorderHooks
+    from tui_assess.session.timeline import Timeline
+
+    hooks = RecorderHooks(sessions_dir=tmp_path / "sessions", sample_interval=None)
+    app = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        before = editor.text
+        app.post_message(events.Paste("def f():\r    return 1\r\n\rx = 2\r"))
+        await wait_until(pilot, lambda: editor.text != before)
+        assert editor.text == "def f():\n    return 1\n\nx = 2\n" + before
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        saved = (workspace_screen(app).workspace / "calc.py").read_text()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert hooks.path is not None
+    with Timeline.open(hooks.path) as tl:
+        assert tl.state_at()["calc.py"] == saved
+        pastes = [e.payload for e in tl.events() if e.kind == "paste"]
+        edits = [e.payload for e in tl.events() if e.kind == "edit"]
+        signals = [s.kind for s in tl.integrity_signals()]
+    assert [p["text"] for p in pastes] == ["def f():\n    return 1\n\nx = 2\n"]
+    assert all("\r" not in e["text"] for e in edits)
+    assert "save_mismatch" not in signals
+
+
+@async_test
+async def test_edits_record_the_text_the_document_holds(tmp_path: Path) -> None:
+    """A form feed or a Unicode line separator splits lines in the document: the recorded
+    edit is what the buffer really holds, so replay matches the saved file."""
+    hooks = RecordingHooks()
+    app = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        before = editor.text
+        editor.insert("a\u2028b")
+        await pilot.pause()
+        inserted = [a[3] for n, a in hooks.calls if n == "edited"]
+        assert "".join(inserted) + before == editor.text
+
+
+# --------------------------------------------------------------------------- indentation
+
+
+@async_test
+async def test_enter_keeps_indentation_and_indents_after_a_colon(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        editor.load_text("")
+        for ch in "def f(x):":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("enter", "i", "f", "space", "x", "colon", "enter")
+        await pilot.press("r", "enter", "y")
+        assert editor.text == "def f(x):\n    if x:\n        r\n        y"
+
+
+@async_test
+async def test_backspace_in_leading_spaces_removes_one_indent_level(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        editor.load_text("def f():\n        x")
+        editor.move_cursor((1, 8))
+        await pilot.press("backspace")
+        assert editor.text == "def f():\n    x"
+        await pilot.press("backspace")
+        assert editor.text == "def f():\nx"
+
+
+@async_test
+async def test_enter_in_a_non_python_file_keeps_indentation_only(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = workspace_screen(app)
+        (screen.workspace / "q.sql").write_text("SELECT a:\n")
+        editor = await screen.open_file("q.sql")
+        assert editor is not None
+        editor.load_text("  SELECT a:")
+        editor.move_cursor((0, 11))
+        await pilot.press("enter", "x")
+        assert editor.text == "  SELECT a:\n  x"
+
+
+# --------------------------------------------------------------------------- find, go to line
+
+
+@async_test
+async def test_ctrl_f_finds_next_and_previous(tmp_path: Path) -> None:
+    from tui_assess.ui.widgets.editor_prompts import FindPrompt
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        editor.load_text("total = 0\nfor x in xs:\n    total += x\nreturn total\n")
+        editor.move_cursor((0, 0))
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert isinstance(app.screen, FindPrompt)
+        await pilot.press(*"total")
+        await pilot.pause()
+        assert editor.selection == ((0, 0), (0, 5))  # the first match, as you type
+        assert "1 of 3" in app.screen.status_text
+        await pilot.press("enter")
+        assert editor.selection == ((2, 4), (2, 9))
+        await pilot.press("enter")
+        assert editor.selection == ((3, 7), (3, 12))
+        await pilot.press("enter")  # wraps around
+        assert editor.selection == ((0, 0), (0, 5))
+        await pilot.press("up")  # previous, wrapping backwards
+        assert editor.selection == ((3, 7), (3, 12))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is editor and editor.selected_text == "total"
+        await pilot.press("ctrl+f")  # the last search is offered again
+        await pilot.pause()
+        assert app.screen.query_one("Input").value == "total"
+        await pilot.press(*"zzz")
+        await pilot.pause()
+        assert "no match" in app.screen.status_text
+
+
+@async_test
+async def test_ctrl_l_goes_to_a_line(tmp_path: Path) -> None:
+    from tui_assess.ui.widgets.editor_prompts import GoToLinePrompt
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        editor.load_text("\n".join(f"line {i}" for i in range(1, 201)))
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, GoToLinePrompt)
+        await pilot.press("1", "5", "0", "enter")
+        await pilot.pause()
+        assert app.focused is editor
+        assert editor.cursor_location == (149, 0)
+        assert editor.scroll_offset.y > 100  # scrolled into view
+        await pilot.press("ctrl+l", "x", "enter")  # not a number: says so, stays open
+        await pilot.pause()
+        assert isinstance(app.screen, GoToLinePrompt)
+        assert "1 to 200" in app.screen.status_text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert editor.cursor_location == (149, 0)
+
+
+@async_test
+async def test_ctrl_a_selects_all(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await focused_editor(pilot)
+        await pilot.press("ctrl+a")
+        assert editor.selected_text == editor.text
+        await pilot.press("x")
+        assert editor.text == "x"
+
+
+@async_test
+async def test_editor_keys_are_in_help_and_palette(tmp_path: Path) -> None:
+    from tui_assess.ui.screens.help import HelpScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await focused_editor(pilot)
+        screen = workspace_screen(app)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        for words in ("Find", "Go to line", "Select all"):
+            assert any(t.startswith(words) for t in titles), (words, titles)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.help_markdown
+        for needle in ("`editor.find`", "`editor.goto_line`", "`editor.select_all`", "ctrl+z"):
+            assert needle in text, needle
