@@ -390,6 +390,8 @@ def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
         bar = tl.activity(10.0)
         steps = tl.steps()
         kinds = tl.kinds
+        for width in range(40, 200):  # the bar asks for duration / width: never a cell more
+            assert len(tl.activity(tl.duration / width)) == width
     assert [b.kind for b in bar] == ["typing", "paste", "run_fail", "away", "away", "away",
                                      "terminal", "idle", "run_pass", "other"]
     assert bar[2].counts == {"other": 1, "run_fail": 1}

@@ -97,7 +97,8 @@ def buckets(times: Sequence[float], categories: Sequence[str | None], bucket_s: 
         return []
     t0 = times[0]
     duration = times[-1] - t0
-    n = max(1, math.ceil(duration / bucket_s))
+    # Rounded first: duration / (duration / 120) can be 120.00000000000001, not 121 slices.
+    n = max(1, math.ceil(round(duration / bucket_s, 9)))
     counts: list[Counter[str]] = [Counter() for _ in range(n)]
     for t, cat in zip(times, categories, strict=True):
         if cat is not None:
