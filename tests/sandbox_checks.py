@@ -26,7 +26,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_assess.sandbox import CandidateSpec, Limits, ResourceSample, SandboxRun, current_run
+from tui_assess.sandbox import (
+    CandidateSpec,
+    Limits,
+    ResourceSample,
+    SandboxError,
+    SandboxRun,
+    current_run,
+)
 from tui_assess.sandbox.modes import MODES, unavailable
 from tui_assess.sandbox.monitor import read_stat
 
@@ -206,6 +213,49 @@ def check_daemon_that_kills_supervisor_is_killed(mode: str) -> tuple[list[str], 
     return problems, facts
 
 
+RUNNER = """
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from sandbox_checks import DAEMON, SMALL, py
+from tui_assess.sandbox import SandboxRun
+run = SandboxRun(SMALL, sys.argv[1])
+run.spawn(py("d", DAEMON.format(kill_supervisor=False), run, sys.argv[2]))
+end = time.monotonic() + 10
+while "daemon-up" not in run.output("d") and time.monotonic() < end:
+    time.sleep(0.01)
+print(run.mode, run.run_dir, "daemon-up" in run.output("d"), flush=True)
+time.sleep(60)
+"""
+
+
+@check
+def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """The runner itself is killed (kill -9, a closed terminal): the supervisor still ends the
+    run, the candidate's double-forked daemon included."""
+    import subprocess
+
+    token = secrets.token_hex(8)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, mode, token, str(Path(__file__).parent)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    first = (runner.stdout.readline() if runner.stdout else "").split()
+    problems = [] if first[:1] == [mode] and first[2:] == ["True"] else [f"runner said {first}"]
+    before = len(processes_with_token(token))  # the candidate and its daemon
+    runner.kill()
+    runner.wait()
+    if not wait_for(lambda: not processes_with_token(token), 10):
+        left = processes_with_token(token)
+        problems.append(f"{len(left)} process(es) outlived the killed runner")
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    if before < 1:
+        problems.append("no candidate process was seen before the kill")
+    if len(first) > 1:
+        shutil.rmtree(first[1], ignore_errors=True)  # the runner could not remove it
+    return problems, {"mode": mode, "before": before}
+
+
 @check
 def check_output_cap_stops_the_run(mode: str) -> tuple[list[str], dict[str, Any]]:
     """Past output_kb the rest is discarded, the run is stopped, a marker says so."""
@@ -313,7 +363,14 @@ def write(path):
         f.write("candidate was here")
     return path
 attempt("read_private", lambda: read(env["P_PRIVATE"]))
-attempt("list_home", lambda: listing(env["P_HOME"]))
+def home_contents(path):
+    # Where the run folder lies inside HOME, the candidate sees that path's read-only skeleton
+    # (the run folder's own name, nothing else): only other entries are the user's.
+    found = [n for n in os.listdir(path) if n != env["P_SKELETON_NAME"]]
+    if not found:
+        raise LookupError("nothing of the home folder is visible")
+    return found[:5]
+attempt("list_home", lambda: home_contents(env["P_HOME"]))
 attempt("read_venv", lambda: read(env["P_VENV"]))
 attempt("read_package", lambda: read(env["P_PACKAGE"]))
 attempt("read_shadow", lambda: read("/etc/shadow"))
@@ -387,6 +444,7 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
         env = {
             "P_PRIVATE": str(run.private / "secret.py"),
             "P_HOME": os.path.expanduser("~"),
+            "P_SKELETON_NAME": _first_part_below(os.path.expanduser("~"), run.run_dir),
             "P_VENV": str(Path(sys.prefix) / "pyvenv.cfg"),
             "P_PACKAGE": tui_assess.__file__,
             "P_OUTSIDE": str(outside / "escaped.txt"),
@@ -411,6 +469,14 @@ def probe(mode: str) -> tuple[dict[str, list[str]], dict[str, str], str]:
     if not lines:
         raise RuntimeError(f"the probe said nothing useful: {text[-1500:]}")
     return json.loads(lines[-1][6:]), run.guarantees, run.mode
+
+
+def _first_part_below(folder: str, path: Path) -> str:
+    """The first component of `path` below `folder` ("" when it is not below it)."""
+    try:
+        return path.relative_to(folder).parts[0]
+    except (ValueError, IndexError):
+        return ""
 
 
 def _isolated(guarantees: dict[str, str], row: str) -> bool:
@@ -487,6 +553,91 @@ def check_named_unix_sockets_as_stated(mode: str) -> tuple[list[str], dict[str, 
     if reached and not admits:
         problems.append(f"reached a named socket outside the run; the guarantee says {said!r}")
     return problems, {"mode": ran, "reached": reached, "guarantee": said}
+
+
+@check
+def check_shell_on_a_pty_writes_the_workspace(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """The pane's shell: a pty as its controlling terminal, the real workspace writable (as root
+    too: files it makes there stay the user's), and `exit` ends it."""
+    import pty
+
+    workspace = Path(tempfile.mkdtemp(prefix="sandbox-workspace-"))
+    (workspace / "given.txt").write_text("from the user\n")
+    master, slave = pty.openpty()
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        spec = CandidateSpec("shell", ["bash", "--norc", "--noprofile", "-i"], workspace, {},
+                             rw=[workspace], tty=slave)
+        proc = run.spawn(spec)
+        os.close(slave)
+        script = (
+            "tty; cat given.txt; echo made > made.txt; "
+            "python3 -c 'import os; print(\"tty-ok\", os.isatty(0), os.getpgrp() == os.tcgetpgrp(0))'; exit 7\n"
+        )
+        os.write(master, script.encode())
+        seen = b""
+        end = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < end:
+            import select
+
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        rc = proc.wait(5)
+    os.close(master)
+    text = seen.decode(errors="replace")
+    made = workspace / "made.txt"
+    if rc != 7:
+        problems.append(f"shell exit {rc}")
+    if "from the user" not in text or "tty-ok True True" not in text:
+        problems.append(f"shell said {text[-400:]!r}")
+    if not made.exists() or made.stat().st_uid != os.getuid():
+        problems.append("made.txt missing, or not owned by the user: " + (str(made.stat().st_uid) if made.exists() else "missing"))
+    shutil.rmtree(workspace, ignore_errors=True)
+    return problems, {"mode": run.mode, "tty": text.split("\n")[1:2]}
+
+
+@check
+def check_short_lived_programs_start_and_report(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A program that exits at once still starts cleanly and reports its code (its namespace
+    init may be gone before the supervisor has finished with it)."""
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        codes = []
+        for i, prog in enumerate(["/bin/true", "/bin/false"] * 3):
+            spec = CandidateSpec(f"quick{i}", [prog], run.area / "work", {}, rw=[run.area / "work"])
+            codes.append(run.spawn(spec).wait(10))
+        # A cwd the candidate cannot see is a failure to start, said as one sentence.
+        try:
+            run.spawn(CandidateSpec("nowhere", ["/bin/true"], run.run_dir / "nowhere", {}, rw=[]))
+            problems.append("a candidate started in a folder that does not exist")
+        except SandboxError as exc:
+            if "could not start" not in str(exc):
+                problems.append(f"start failure said {exc}")
+    if codes != [0, 1] * 3:
+        problems.append(f"exit codes {codes}")
+    return problems, {"mode": run.mode, "codes": codes}
+
+
+@check
+def check_cancel_and_kill_end_candidates(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """kill() ends one candidate; stop("cancelled") ends the rest and says so (no limit)."""
+    with SandboxRun(SMALL, mode) as run:
+        problems = mode_problem(run, mode)
+        sleep = "import time; time.sleep(60)"
+        one, two = run.spawn(py("one", sleep, run)), run.spawn(py("two", sleep, run))
+        one.kill()
+        if one.wait(5) is None or two.poll() is not None:
+            problems.append(f"kill(): one {one.returncode}, two {two.returncode}")
+        run.stop("cancelled")
+        if two.wait(5) is None:
+            problems.append("stop('cancelled') left a candidate running")
+    res = run.final_resources
+    if res.limit_hit is not None or "cancelled" not in res.reason:
+        problems.append(f"limit_hit {res.limit_hit!r}, reason {res.reason!r}")
+    return problems, {"mode": run.mode, "rc": [one.returncode, two.returncode]}
 
 
 def _stopped_run(
@@ -701,7 +852,7 @@ code = (
 )
 def candidate(name):
     return CandidateSpec(name, ["python", "-c", code, name], run.area / "work", {}, rw=[run.area / "work"])
-early = run.spawn(CandidateSpec("early", ["python", "-c", "import time; time.sleep(30)"], run.area / "work", {}, rw=[]))
+early = run.spawn(CandidateSpec("early", ["python", "-c", "import time; time.sleep(30)"], run.area / "work", {}, rw=[run.area / "work"]))
 run.forward_tcp(port)
 late = run.spawn(candidate("late"))
 print(json.dumps({"late": late.wait(20)}))

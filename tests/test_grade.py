@@ -197,6 +197,26 @@ def test_paths_in_a_session_cannot_escape_the_grading_folder(tmp_path: Path) -> 
     assert not (Path("/tmp") / "escaped.py").exists()
 
 
+def test_a_failed_grading_is_reported_and_retried_not_stored(
+        cohort: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_assess.challenge import check
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the judge fell over")
+
+    monkeypatch.setattr(check, "run_check", broken)  # a fault injected into this process
+    results = tmp_path / "g.sqlite"
+    run = grade([cohort["ada"]], results=results)
+    assert run.rows[0].status == "failed" and "RuntimeError: the judge fell over" in \
+        run.rows[0].reason
+    assert run.exit_code == 1
+    with ResultsStore(results, readonly=True) as db:
+        assert list(db) == []
+    monkeypatch.undo()
+    again = grade([cohort["ada"]], results=results)
+    assert again.rows[0].status == "match" and again.graded == 1
+
+
 def test_unknown_challenge_and_not_a_session_exit_2(cohort: dict[str, Path],
                                                     tmp_path: Path) -> None:
     junk = tmp_path / "junk.tasession"

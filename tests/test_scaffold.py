@@ -74,10 +74,10 @@ def test_cli_new_then_validate_passes(tmp_path: Path) -> None:
     dest = tmp_path / "orders-pages"
     assert f"tui-assess challenge validate {dest}" in proc.stdout
 
-    proc = cli("challenge", "validate", str(dest), "--repeat", "2", "--json")
+    proc = cli("challenge", "validate", str(dest), "--repeat", "2", "--strict", "--json")
     doc = json.loads(proc.stdout)
     failed = [r for r in doc["checks"] if not r["ok"]]
-    assert proc.returncode == 0 and doc["ok"], failed
+    assert proc.returncode == 0 and doc["ok"] and not failed, failed
     checks = {r["check"] for r in doc["checks"]}
     assert {
         "starter fails hidden",

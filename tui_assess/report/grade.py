@@ -20,6 +20,7 @@ import os
 import platform
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from tui_assess.session.verify import verify
 MATCH, MISMATCH, NO_RECORD, TAMPERED, UNREADABLE, NO_CHALLENGE, FAILED = (
     "match", "mismatch", "no-record", "tampered", "unreadable", "no-challenge", "failed")
 
+
+#: How a result says the grading itself failed (and is therefore never stored).
+FAILED_PREFIX = "could not grade:"
 
 # --------------------------------------------------------------------------- the work unit
 
@@ -117,6 +121,12 @@ def describe_probe(probe: dict[str, Any]) -> str:
     return words
 
 
+def _failed(task: GradeTask, worker: dict[str, Any], why: str) -> dict[str, Any]:
+    return {"status": "error", "tests": [], "score": None, "max_score": None, "groups": {},
+            "snapshot": task.snapshot, "sandbox": "none", "reason": f"{FAILED_PREFIX} {why}",
+            "worker": worker}
+
+
 def run_task(task: GradeTask) -> dict[str, Any]:
     """Grade one snapshot (in any process): the hidden suite's check result as JSON, plus
     ``worker`` (host, pid, sandbox). Never raises for a bad snapshot: it reports it."""
@@ -137,9 +147,9 @@ def run_task(task: GradeTask) -> dict[str, Any]:
                 raise ValueError("the challenge files do not match their content hash")
             result = run_check(challenge, base / "work", "hidden").to_json()
         except (ValueError, UserError, OSError) as exc:
-            return {"status": "error", "tests": [], "score": None, "max_score": None,
-                    "groups": {}, "snapshot": task.snapshot, "sandbox": "none",
-                    "reason": f"could not grade: {exc}", "worker": worker}
+            return _failed(task, worker, str(exc))
+        except Exception as exc:  # one broken run must not end a batch of hundreds
+            return _failed(task, worker, f"{type(exc).__name__}: {exc}")
     worker["sandbox"] = result.get("sandbox")
     result["worker"] = worker
     return result
@@ -422,6 +432,7 @@ def expand_sessions(paths: Iterable[Path]) -> list[Path]:
     """Session files as given, a folder standing for every ``*.tasession`` under it."""
     from tui_assess.session.store import SUFFIX
 
+    paths = list(paths)
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -474,8 +485,13 @@ def grade_sessions(
             waiting.setdefault(p.task.key, []).append(p)
         tasks = [group[0].task for group in waiting.values() if group[0].task is not None]
         for task, result in _execute(tasks, jobs, dask_address, workers):
-            grade = store.put(task.challenge_id, result, snapshot=task.snapshot,
-                              challenge_hash=task.challenge_hash)
+            if str(result.get("reason", "")).startswith(FAILED_PREFIX):
+                # the grading failed, not the candidate: not stored, so the next run retries
+                grade = Grade(task.snapshot, task.challenge_hash, task.challenge_id, "error",
+                              None, None, result, time.time())
+            else:
+                grade = store.put(task.challenge_id, result, snapshot=task.snapshot,
+                                  challenge_hash=task.challenge_hash)
             graded += 1
             for p in waiting.pop(task.key, []):
                 rows.append(conclude(p, grade, cached=False))

@@ -12,12 +12,15 @@ import fcntl
 import math
 import os
 import resource
-import shutil
 import signal
 import termios
 import time
-from collections.abc import Callable
-from typing import Any
+
+# Annotations only: importing typing would cost the supervisor's start-up (mypy reads this).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 # libc through the already-loaded C library: ctypes.util.find_library would spawn ldconfig.
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -54,8 +57,12 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0) -> None:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """SIGKILL this process when the runner dies (and exit now if it already has)."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    """SIGTERM this process when the runner dies (and exit now if it already has).
+
+    SIGTERM, not SIGKILL: the supervisor's loop answers it by killing every process of the
+    run first; a candidate's double-forked daemon would not die with it on its own.
+    """
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:
         os._exit(SETUP_FAILED)
 
@@ -210,8 +217,7 @@ def candidate_dirs(cfg: dict[str, Any], name: str) -> dict[str, str]:
     if cfg["mode"] == "namespaces":
         # The run folder's path as the candidate sees it: only the mountpoints of its binds.
         skeleton = os.path.join(base, "skeleton")
-        shutil.rmtree(skeleton, ignore_errors=True)
-        os.makedirs(skeleton, mode=0o755)
+        os.makedirs(skeleton, mode=0o755, exist_ok=True)
         dirs["skeleton"] = skeleton
     for path in dirs.values():
         os.makedirs(path, mode=0o700, exist_ok=True)

@@ -18,9 +18,13 @@ import functools
 import os
 import stat
 import struct
-from typing import Any
 
 import _isolate  # type: ignore[import-not-found]
+
+# Annotations only: importing typing would cost the supervisor's start-up (mypy reads this).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

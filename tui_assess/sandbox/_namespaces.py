@@ -27,9 +27,13 @@ import signal
 import socket
 import struct
 import threading
-from typing import Any
 
 import _isolate  # type: ignore[import-not-found]
+
+# Annotations only: importing typing would cost the supervisor's start-up (mypy reads this).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -205,7 +209,11 @@ def launch_in_namespaces(plan: Any, forwards: list[int], relay_fd: int) -> Any:
         os.close(fd)
     try:
         lines = _Lines(c2p_r)
+        netns_fd = -1
         if lines.next() == "u":
+            # A waits for its map here: its network namespace (the candidate's) is open to us
+            # now, whereas B and C may be gone by the end of a short-lived program.
+            netns_fd = os.open(f"/proc/{a}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
             if cfg["is_root"]:
                 ids = f"{CANDIDATE_ID} {ROOT_RUN_UID} 1"
                 map_ids(str(a), ids, ids, deny_setgroups=False)
@@ -225,9 +233,10 @@ def launch_in_namespaces(plan: Any, forwards: list[int], relay_fd: int) -> Any:
             raise _isolate.SetupError(
                 f"could not start {plan.spec['argv'][0]}: {error or 'the sandbox set-up died'}"
             )
-        netns_fd = os.open(f"/proc/{said['b']}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     except BaseException:
         os.close(st_r)
+        if netns_fd >= 0:
+            os.close(netns_fd)
         raise
     finally:
         for fd in (c2p_r, p2c_w, err_r):
@@ -398,11 +407,15 @@ def candidate_c(plan: Any, c2p: int, said: int, go: int, err: int) -> None:
     _isolate.drop_capabilities()
     _isolate.no_new_privs()
     err = _isolate.arrange_fds(plan.mapping, [err])[0]
-    if plan.has_tty:
-        _isolate.take_terminal(0)
-    _isolate.apply_rlimits(cfg["limits"], _isolate.nproc_limit(cfg))
-    os.chdir(plan.spec["cwd"])
-    os.execve(plan.program, list(plan.spec["argv"]), plan.env)
+    try:
+        if plan.has_tty:
+            _isolate.take_terminal(0)
+        _isolate.apply_rlimits(cfg["limits"], _isolate.nproc_limit(cfg))
+        os.chdir(plan.spec["cwd"])
+        os.execve(plan.program, list(plan.spec["argv"]), plan.env)
+    except BaseException as exc:  # noqa: BLE001 - the error pipe moved: report through it
+        _report(err, exc)
+        os._exit(_isolate.SETUP_FAILED)
 
 
 def become_candidate_user(is_root: bool) -> None:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
+
+# Annotations only: importing typing would cost the supervisor's start-up (mypy reads this).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 64

@@ -1,8 +1,10 @@
-"""A cgroup for a run's candidate processes, where this user may make one.
+"""A cgroup for a run's candidate processes, where this user may make one: root, usually.
 
-cgroup v1 (pids + memory controllers) as root; a delegated cgroup v2 subtree otherwise (a
-systemd user scope, where the distribution delegates one). The kernel then counts every task
-and every page the candidates use, /dev/shm and memfd pages included.
+cgroup v1 (pids + memory controllers) where they are mounted; else cgroup v2 (the unified
+hierarchy, as on most current distributions), in which root makes the run's cgroup below the
+root cgroup, enabling the pids and memory controllers there. The kernel then counts every task
+and every page the candidates use, /dev/shm, memfd and tmpfs pages included. An ordinary user
+would need a delegated subtree (a systemd user scope); none is assumed: the monitor counts.
 """
 
 from __future__ import annotations
@@ -17,20 +19,6 @@ V1 = Path("/sys/fs/cgroup")
 V2_MOUNTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
 
-def _own_v2_dir() -> Path | None:
-    """This process's cgroup v2 folder, when a v2 hierarchy is mounted."""
-    try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            if line.startswith("0::"):
-                rel = line[3:].lstrip("/")
-                for mount in V2_MOUNTS:
-                    if (mount / "cgroup.controllers").exists():
-                        return mount / rel
-    except OSError:
-        return None
-    return None
-
-
 @dataclass
 class RunCgroup:
     """The run's cgroup(s): `procs_files` are what a candidate writes its pid into."""
@@ -40,11 +28,9 @@ class RunCgroup:
 
     @classmethod
     def create(cls, processes: int, memory_mb: int) -> RunCgroup | None:
-        if os.geteuid() == 0:
-            made = cls._create_v1(processes, memory_mb)
-            if made is not None:
-                return made
-        return cls._create_v2(processes, memory_mb)
+        if os.geteuid() != 0:
+            return None
+        return cls._create_v1(processes, memory_mb) or cls._create_v2(processes, memory_mb)
 
     @classmethod
     def _create_v1(cls, processes: int, memory_mb: int) -> RunCgroup | None:
@@ -74,28 +60,31 @@ class RunCgroup:
 
     @classmethod
     def _create_v2(cls, processes: int, memory_mb: int) -> RunCgroup | None:
-        own = _own_v2_dir()
-        if own is None or not os.access(own, os.W_OK):
+        root = next((m for m in V2_MOUNTS if (m / "cgroup.subtree_control").exists()), None)
+        if root is None:
             return None
         try:
-            controllers = (own / "cgroup.subtree_control").read_text().split()
+            offered = (root / "cgroup.controllers").read_text().split()
+            wanted = [c for c in ("pids", "memory") if c in offered]
+            if not wanted:
+                return None
+            # The root cgroup may hold processes and enable controllers for its children.
+            (root / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
         except OSError:
             return None
-        if "pids" not in controllers and "memory" not in controllers:
-            return None
-        d = own / f"tui-assess-{uuid.uuid4().hex[:12]}"
+        d = root / f"tui-assess-{uuid.uuid4().hex[:12]}"
         made = cls({}, 2)
         try:
             d.mkdir()
-            if "pids" in controllers:
+            made.dirs["pids" if "pids" in wanted else "memory"] = d
+            if "pids" in wanted:
                 (d / "pids.max").write_text(str(processes))
-                made.dirs["pids"] = d
-            if "memory" in controllers:
-                (d / "memory.max").write_text(str(memory_mb * 2**20))
-                (d / "memory.swap.max").write_text("0")
+            if "memory" in wanted:
                 made.dirs["memory"] = d
+                (d / "memory.max").write_text(str(memory_mb * 2**20))
+                with contextlib.suppress(OSError):  # absent without swap accounting
+                    (d / "memory.swap.max").write_text("0")
         except OSError:
-            made.dirs.setdefault("pids", d)
             made.remove()
             return None
         return made

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 from dataclasses import dataclass, field
 
@@ -294,8 +295,6 @@ def kill_verified(pid: int, start: int) -> bool:
         if start_ticks(pid) != start:
             return False
         with contextlib.suppress(OSError):
-            import signal
-
             signal.pidfd_send_signal(pidfd, signal.SIGKILL)
             return True
         return False

@@ -470,7 +470,9 @@ class SandboxRun:
         # ends every process it has seen itself, by pid and start time.
         if not self._closed.is_set():
             self._kill_members(kinds=("candidate", "trusted", "ours"), budget_s=2.0)
-            self._book.end_all(-signal.SIGKILL)
+        # Every exit the supervisor saw arrived before its end of the socket closed: whoever
+        # still waits was killed with the run (or is being killed by close()).
+        self._book.end_all(-signal.SIGKILL)
 
     def _emit(self, event: SandboxEvent) -> None:
         if self._on_event is not None:
@@ -662,11 +664,15 @@ class SandboxRun:
         while True:
             self._tracker.refresh()
             with self._tracker.lock:
-                alive = [
+                mine = [
                     (m.pid, m.start)
                     for m in self._tracker.members.values()
-                    if m.kind in kinds and m.pid != os.getpid() and is_alive(m.pid, m.start)
+                    if m.kind in kinds and m.pid != os.getpid()
                 ]
+            # Those the supervisor can no longer reap come back to this process (a subreaper
+            # in the fallback modes): reap them, so no zombie of the run is left either.
+            reap_children([pid for pid, _ in mine])
+            alive = [(pid, start) for pid, start in mine if is_alive(pid, start)]
             if not alive:
                 return len(killed), []
             for pid, start in alive:
@@ -720,7 +726,8 @@ class SandboxRun:
         self._monitor.join(1.0)
         self._output.finish(max(0.2, end - time.monotonic()))
         for handle in self._book.open_handles():
-            if handle.returncode is None and read_stat(handle.pid) is None:
+            st = read_stat(handle.pid)
+            if handle.returncode is None and (st is None or st[1] in ("Z", "X")):
                 self._book.exited(handle.pid, -signal.SIGKILL)
         final = self.resources()
         final.wall_s = wall
