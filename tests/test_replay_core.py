@@ -378,7 +378,11 @@ def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
     clock[0] = 55.0
     rec.focus_gained()
     clock[0] = 65.0
-    rec.record("terminal_command", command="ls -la")  # the terminal pane's kind
+    rec.record("terminal_input", text="ls -la\r")  # the terminal pane's kinds: keys,
+    rec.record("terminal_command", text="ls -la")   # the command line the shell took,
+    rec.record("terminal_output", text="total 8\r\n")  # and what it printed
+    clock[0] = 68.0
+    rec.record("terminal_input", text="x" * 300, pasted=True)  # a large paste into the shell
     clock[0] = 75.0
     rec.resource_sample(app_cpu=1.0, app_rss_mb=1.0, sys_cpu=1.0, sys_mem=1.0)
     clock[0] = 85.0
@@ -390,15 +394,20 @@ def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
         bar = tl.activity(10.0)
         steps = tl.steps()
         kinds = tl.kinds
+        signals = tl.integrity_signals()
         for width in range(40, 200):  # the bar asks for duration / width: never a cell more
             assert len(tl.activity(tl.duration / width)) == width
     assert [b.kind for b in bar] == ["typing", "paste", "run_fail", "away", "away", "away",
-                                     "terminal", "idle", "run_pass", "other"]
+                                     "paste", "idle", "run_pass", "other"]
+    assert bar[6].counts == {"terminal": 1, "paste": 1}
     assert bar[2].counts == {"other": 1, "run_fail": 1}
     assert all(b.t1 - b.t0 == pytest.approx(10.0) for b in bar[:-1])
     stepped = {kinds[tl.index_of(s)] for s in steps}
     assert "resource_sample" not in stepped and "keyframe" not in stepped
     assert {"edit", "paste", "run_end", "terminal_command", "focus_lost"} <= stepped
+    assert not {"terminal_output"} & stepped
+    assert [s.detail for s in signals if s.kind == "large_paste"] == [
+        "300 characters pasted into the terminal."]
     with pytest.raises(ValueError):
         tl.activity(0)
 

@@ -13,7 +13,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_ui_tmux import FIX_SUM, REPO, Tmux, tmux_practice, tui_assess_command
+from test_ui_tmux import (
+    FIX_SUM,
+    REPO,
+    Tmux,
+    fix_save_and_run,
+    tmux_practice,
+    tui_assess_command,
+)
 
 pytestmark = [
     pytest.mark.tmux,
@@ -23,24 +30,8 @@ __all__ = ["tmux_practice"]  # the fixture, shared with the TUI's own tmux tests
 
 
 def type_the_fix(t: Tmux, home: Path) -> None:
-    """In the practice TUI: replace "- b" by "+ b" on line 5, save, run, quit."""
-    t.wait_for("return a - b", timeout=60)
-    time.sleep(1.0)  # the editor takes focus once every file is open
-    t.send("Down", "Down", "Down", "Down", "End")
-    for expected in ("return a - ", "return a -", "return a "):
-        t.send("BSpace")
-        t.wait_for_line(5, expected, timeout=10)
-    for expected in ("return a +", "return a + ", "return a + b"):
-        t.type(expected[-1])
-        t.wait_for_line(5, expected, timeout=10)
-    t.send("C-s")
-    calc = home / "workspaces" / "fix-sum" / "calc.py"
-    deadline = time.monotonic() + 10
-    while "a + b" not in calc.read_text():
-        assert time.monotonic() < deadline, "ctrl+s did not save calc.py"
-        time.sleep(0.1)
-    t.send("C-r")
-    t.wait_for("2 passed, 0 failed", timeout=90)
+    """In the practice TUI: fix line 5, save, run the visible tests, quit."""
+    fix_save_and_run(t, home)
     t.send("C-q")
     deadline = time.monotonic() + 15
     while t.alive():

@@ -42,22 +42,28 @@ _KIND_CATEGORY = {
     "session_start": "other", "session_end": "other", "note": "other", "time_up": "other",
     "run_start": "other",
 }
-#: Kinds that are bookkeeping, not something the candidate did (``←``/``→`` skip them).
-QUIET_KINDS = frozenset({"resource_sample", "resize", "keyframe"})
+#: Kinds that are bookkeeping, not something the candidate did (``←``/``→`` skip them). The
+#: terminal pane's keystrokes and output are: its commands are what a reviewer steps through.
+QUIET_KINDS = frozenset({"resource_sample", "resize", "keyframe", "terminal_input",
+                         "terminal_output", "terminal_resize", "terminal_command_done"})
 
 
-def category(kind: str, run_status: str | None = None, keyframe_reason: str | None = None
-             ) -> str | None:
+def category(kind: str, hint: str | None = None) -> str | None:
     """The activity category of one event (None for bookkeeping: samples, resizes, most
-    keyframes). ``run_end`` needs its status; a keyframe its reason (a reset is typing-like:
-    the files were replaced by the starter)."""
+    keyframes, terminal keystrokes and output). ``hint`` is what the payload adds: a
+    ``run_end``'s status, a keyframe's reason (a reset is typing-like: the files were replaced
+    by the starter), ``"pasted"`` for terminal input that was a paste."""
     if kind == "run_end":
-        return "run_pass" if run_status == "pass" else "run_fail"
+        return "run_pass" if hint == "pass" else "run_fail"
     if kind == "keyframe":
-        return "typing" if keyframe_reason == "reset" else None
+        return "typing" if hint == "reset" else None
+    if kind == "terminal_input" and hint == "pasted":
+        return "paste"
+    if kind in QUIET_KINDS:
+        return None
     if kind.startswith("terminal"):
-        return "terminal"  # terminal_command, terminal_output, ... (the terminal pane)
-    return _KIND_CATEGORY.get(kind, None if kind in QUIET_KINDS else "other")
+        return "terminal"  # terminal_start, terminal_command, terminal_end, ... (the pane)
+    return _KIND_CATEGORY.get(kind, "other")
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,18 @@ def describe(kind: str, p: Mapping[str, Any]) -> str:
         "time_up": lambda: "time is up",
         "resumed": lambda: f"resumed after a gap of {_number(g('gap')):.0f} s",
         "session_end": lambda: f"session ended ({g('reason')})",
+        "terminal_start": lambda: f"terminal pane started ({g('sandbox')} sandbox)",
+        "terminal_input": lambda: (f"pasted {len(str(g('text') or ''))} characters into the "
+                                   f"terminal" if g("pasted") else
+                                   f"keys to the terminal: {_short(str(g('text') or ''))}"),
+        "terminal_command": lambda: f"terminal: $ {_short(str(g('text') or ''), 60)}",
+        "terminal_command_done": lambda: f"terminal: the command ended (exit code "
+                                         f"{g('exit_code')})",
+        "terminal_output": lambda: f"terminal output: {_short(str(g('text') or ''), 60)}",
+        "terminal_output_capped": lambda: f"terminal output reached its cap ({g('cap')} "
+                                          "characters); later output is counted, not kept",
+        "terminal_limit": lambda: f"terminal: a limit stopped something ({g('words')})",
+        "terminal_end": lambda: f"terminal pane closed ({g('reason')})",
     }
     if kind in words:
         try:

@@ -417,18 +417,16 @@ class Timeline:
         """Every event's activity category (``tui_assess.session.activity``), parallel to
         ``seqs``; None for bookkeeping (resource samples, resizes, keyframes)."""
         if self._categories is None:
-            status: dict[int, str] = {}
-            reason: dict[int, str] = {}
+            hints: dict[int, str] = {}
             for seq, kind, payload in self._conn.execute(
-                "SELECT seq, kind, payload FROM events WHERE kind IN ('run_end', 'keyframe')"
+                "SELECT seq, kind, payload FROM events WHERE kind IN ('run_end', 'keyframe') "
+                "OR (kind = 'terminal_input' AND payload LIKE '%\"pasted\":true%')"
             ):
                 p = store.row_payload(payload)
-                if kind == "run_end":
-                    status[seq] = str(p.get("status"))
-                else:
-                    reason[seq] = str(p.get("reason"))
+                hints[seq] = ("pasted" if kind == "terminal_input" and p.get("pasted") is True
+                              else str(p.get("status" if kind == "run_end" else "reason")))
             self._categories = [
-                activity_.category(kind, status.get(seq), reason.get(seq))
+                activity_.category(kind, hints.get(seq))
                 for seq, kind in zip(self._seqs, self._kind_list, strict=True)
             ]
         return self._categories
@@ -531,6 +529,11 @@ class Timeline:
             if ev.kind == "paste" and int(p.get("length", 0)) >= LARGE_PASTE_CHARS:
                 out.append(Signal("large_paste", ev.seq, ev.t,
                                   f"{p.get('length')} characters pasted into {p.get('path')}."))
+            elif ev.kind == "terminal_input" and p.get("pasted") is True and \
+                    len(str(p.get("text", ""))) >= LARGE_PASTE_CHARS:
+                out.append(Signal("large_paste", ev.seq, ev.t,
+                                  f"{len(str(p.get('text')))} characters pasted into the "
+                                  "terminal."))
             elif ev.kind == "focus_lost":
                 lost = lost or ev
             elif ev.kind == "focus_gained" and lost is not None:
