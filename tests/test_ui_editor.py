@@ -225,3 +225,23 @@ async def test_editor_keys_are_in_help_and_palette(tmp_path: Path) -> None:
         text = app.screen.help_markdown
         for needle in ("`editor.find`", "`editor.goto_line`", "`editor.select_all`", "ctrl+z"):
             assert needle in text, needle
+
+
+@async_test
+async def test_ctrl_o_opens_a_file_and_ctrl_pagedown_switches_tabs(tmp_path: Path) -> None:
+    from tui_assess.ui.widgets.editor_prompts import OpenFilePrompt
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:  # no file tree at 80 columns
+        editor = await focused_editor(pilot)
+        screen = workspace_screen(app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenFilePrompt)
+        await pilot.press(*"read", "enter")
+        await wait_until(pilot, lambda: "README.md" in screen.editors)
+        assert isinstance(app.focused, CodeEditor) and app.focused.rel_path == "README.md"
+        await pilot.press("ctrl+pagedown")
+        assert app.focused is editor
+        await pilot.press("ctrl+pageup")
+        assert app.focused.rel_path == "README.md"

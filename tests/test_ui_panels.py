@@ -304,19 +304,27 @@ async def test_editor_keeps_room_at_120x40_and_80x24(tmp_path: Path) -> None:
 
 
 @async_test
-async def test_f11_widens_the_side_panel_for_the_brief(tmp_path: Path) -> None:
+async def test_f11_widens_the_editor_then_the_side_panel(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = workspace_screen(app)
         side = screen.query_one("#side")
-        narrow = side.size.width
+        editor = screen.editors["calc.py"]
+        narrow, normal = side.size.width, editor.size.width
         await pilot.press("f11")
         await pilot.pause()
-        assert side.size.width >= 70 > narrow
+        assert editor.size.width == 80 and not side.display
+        assert "f11 unzooms" in str(screen.query_one("#ws-status", Label).render())
         await pilot.press("f11")
         await pilot.pause()
-        assert side.size.width == narrow
+        assert side.size.width >= 70 > narrow and not screen.query_one("#editors").display
+        await pilot.press("f11")
+        await pilot.pause()
+        assert (side.size.width, editor.size.width) == (narrow, normal)
+        await pilot.press("f11", "ctrl+r")  # a run shows its results: the zoom gives way
+        await wait_for_workers(pilot, "run")
+        assert side.display and side.size.width == narrow
 
 
 # --------------------------------------------------------------------------- reopening
@@ -375,3 +383,20 @@ async def test_the_chosen_theme_is_kept(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "textual-light"
+
+
+@async_test
+async def test_file_names_and_titles_are_not_markup(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = workspace_screen(app)
+        (screen.workspace / "[b]x.py").write_text("x = 1\n")
+        await screen.open_file("[b]x.py")
+        await pilot.pause()
+        tabs = screen.editor_tabs
+        tab = tabs.get_tab(tabs.pane_ids["[b]x.py"])
+        assert tab.label.plain == "[b]x.py"
+        await pilot.press("y")  # dirty: the label is rebuilt
+        await pilot.pause()
+        assert tabs.get_tab(tabs.pane_ids["[b]x.py"]).label.plain == "● [b]x.py"

@@ -58,7 +58,7 @@ async def test_catalog_lists_filters_and_opens(tmp_path: Path) -> None:
         # typing filters: the filter input has focus from the start
         await pilot.press(*"orders")
         assert table.row_count == 1
-        assert table.get_row_at(0)[0] == "Orders API returns the wrong count"
+        assert str(table.get_row_at(0)[0]) == "Orders API returns the wrong count"
         await pilot.press("escape")
         assert table.row_count == 2
         await pilot.press(*"invoice", "enter")

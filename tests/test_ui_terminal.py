@@ -424,3 +424,146 @@ async def test_marks_split_between_reads_and_a_flood_still_record_the_command(
         pane._feed("\x1b]133;D;130\x07\x1b]133;A\x07ws $ \x1b]133;B\x07")
         assert calls(hooks, "terminal_command") == [("yes tui-flood",)]
         assert pane.screen_text().splitlines()[-2:] == ["tui-flood", "ws $"]
+
+
+@async_test
+async def test_shift_pageup_scrolls_back_through_what_scrolled_off(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_terminal(pilot)
+        await run_command(pilot, pane, "seq 1 300", "300")
+        assert "1" not in pane.screen_text().splitlines()
+        await pilot.press("shift+pageup")
+        assert pane.back > 0
+        while pane.back < len(pane.vt.history):
+            await pilot.press("shift+pageup")
+        await pilot.pause()
+        lines = [pane.render_line(y).text.rstrip() for y in range(pane.size.height - 1)]
+        assert "seq 1 300" in lines[0] + lines[1]  # the very first lines are back
+        assert "1" in lines
+        await pilot.press("x")  # a key goes to the shell and returns to the live screen
+        assert pane.back == 0
+
+
+def test_the_shell_sees_its_workspace_but_not_the_rest_of_the_data_folder(tmp_path: Path) -> None:
+    """The workspace lives in the data folder beside the session files, the progress store and
+    other challenges' workspaces: only the workspace is visible from the shell."""
+    home = tmp_path / "data"
+    workspace = home / "workspaces" / "mine"
+    workspace.mkdir(parents=True)
+    (home / "sessions").mkdir()
+    (home / "sessions" / "practice-x.tasession").write_text("SECRET-SESSION")
+    (home / "workspaces" / "other").mkdir()
+    (home / "workspaces" / "other" / "theirs.py").write_text("SECRET-OTHER")
+    (workspace / "mine.py").write_text("MINE-$((1))\n")
+    shell = Shell(workspace, Limits())
+    try:
+        guarantee = shell.session.guarantees.get("file_system", "NOT")
+        shell.run(
+            f"cat mine.py {home}/sessions/practice-x.tasession "
+            f"{home}/workspaces/other/theirs.py; echo end-$((2+2))"
+        )
+        shell.until("end-4")
+        assert "MINE-$((1))" in shell.out
+        if guarantee.startswith("NOT"):
+            pytest.skip(f"file system isolation needs namespaces or landlock; this run is "
+                        f"{shell.session.sandbox_mode}")
+        assert "SECRET" not in shell.out
+    finally:
+        shell.session.close()
+
+
+UNPRIVILEGED_SCRIPT = r'''
+import json, socket, sys, time
+from pathlib import Path
+from tui_assess.sandbox import Limits
+from tui_assess.ui.shell import ShellSession
+
+mode, workspace, outside = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+port = server.getsockname()[1]
+session = ShellSession(workspace, Limits(), mode=mode)
+session.start()
+session.write((
+    "echo hi-$((6*7)) > made.txt; echo x > %s; "
+    "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", %d), 2)' "
+    "&& echo net-$((1+1))open || echo net-$((1+1))closed; sleep 999 & echo end-$((2+2))\r"
+    % (outside, port)).encode())
+out, deadline = "", time.monotonic() + 60
+while "end-4" not in out and time.monotonic() < deadline:
+    out += session.take_output(); time.sleep(0.05)
+sleepers = []
+import psutil
+for p in psutil.process_iter(["cmdline"]):
+    if p.info["cmdline"] == ["sleep", "999"]:
+        sleepers.append(p)
+session.close()
+gone, alive = psutil.wait_procs(sleepers, timeout=5)
+print(json.dumps({
+    "mode": session.sandbox_mode, "guarantees": session.guarantees,
+    "made": (workspace / "made.txt").read_text() if (workspace / "made.txt").exists() else None,
+    "outside_written": outside.exists(), "net_open": "net-2open" in out,
+    "finished": "end-4" in out, "sleepers": len(sleepers), "survivors": len(alive),
+}))
+'''
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_the_terminal_as_an_ordinary_user(sandbox: str) -> None:
+    """On a candidate's laptop the pane's shell runs as the candidate: the same checks as an
+    ordinary user (tui-assess-ci), with the best sandbox and with the fallback."""
+    import shutil as sh
+    import subprocess
+    import tempfile
+
+    from test_hostile_unprivileged import USER
+
+    if os.geteuid() != 0 or sh.which("runuser") is None:
+        pytest.skip("needs root (to become the ordinary user) and runuser")
+    if subprocess.run(["id", USER], capture_output=True).returncode != 0:
+        pytest.skip(f"the user {USER} does not exist (test_hostile_unprivileged makes it)")
+    # Not under pytest's tmp_path: its parent folder is root's alone.
+    tmp_path = Path(tempfile.mkdtemp(prefix="tui-assess-terminal-"))
+    tmp_path.chmod(0o777)
+    try:
+        _run_as_ordinary_user(sandbox, tmp_path, USER)
+    finally:
+        sh.rmtree(tmp_path, ignore_errors=True)
+
+
+def _run_as_ordinary_user(sandbox: str, tmp_path: Path, user: str) -> None:
+    import json
+    import shutil as sh
+    import subprocess
+    import sys
+
+    from test_hostile_unprivileged import _as_user_command
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    sh.chown(workspace, user, user)
+    outside = tmp_path / "outside.txt"
+    script = tmp_path / "case.py"
+    script.write_text(UNPRIVILEGED_SCRIPT)
+    repo = Path(__file__).resolve().parents[1]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "TMPDIR": str(tmp_path), "PYTHONPATH": str(repo)}
+    proc = subprocess.run(
+        _as_user_command("env", "-i", *(f"{k}={v}" for k, v in env.items()),
+                         sys.executable, str(script), sandbox, str(workspace), str(outside)),
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    if proc.returncode != 0 and "No module named" in proc.stderr:
+        pytest.skip(f"{user} cannot import the project: {proc.stderr.strip().splitlines()[-1]}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert r["finished"] and r["made"] == "hi-42\n"
+    assert r["sleepers"] == 1 and r["survivors"] == 0
+    if r["guarantees"]["network"].startswith("NOT"):
+        assert r["net_open"]  # not isolated, and the guarantees say so
+    else:
+        assert not r["net_open"], r
+    if not r["guarantees"]["file_system"].startswith("NOT"):
+        assert not r["outside_written"], r
+    if sandbox == "rlimits":
+        assert r["mode"] == "rlimits"

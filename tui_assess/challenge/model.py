@@ -28,6 +28,7 @@ CATEGORIES = (
     "integration",
     "operations",
     "debugging",
+    "scalability",
 )
 DIFFICULTIES = ("easy", "medium", "hard")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

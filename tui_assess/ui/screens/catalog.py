@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.ui.progress import Progress, ProgressStore, format_duration
+from tui_assess.ui.widgets.literal import plain
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 FIXED_COLUMNS_WIDTH = 13 + 6 + 6 + 9 + 7 + 2 * 6 + 2
@@ -75,7 +76,7 @@ class CatalogScreen(Screen[None]):
         table.add_column("status", key="status", width=9)
         table.add_column("best", key="best", width=7)
         yield table
-        yield Label("", id="catalog-summary")
+        yield Label("", id="catalog-summary", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,9 +102,9 @@ class CatalogScreen(Screen[None]):
         for c in self.shown:
             p = progress.get(c.id, Progress(c.id))
             title = c.title if len(c.title) <= title_width else c.title[: title_width - 1] + "…"
-            table.add_row(
-                title,
-                c.category,
+            table.add_row(  # titles come from challenge folders: shown as written, not markup
+                plain(title),
+                plain(c.category),
                 c.difficulty,
                 f"{c.time_limit_minutes} min",
                 p.status,

@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Label
 
 from tui_assess.ui.progress import Progress, format_duration
-from tui_assess.ui.widgets.test_panel import plain, short_name, status_cell
+from tui_assess.ui.widgets.literal import plain
+from tui_assess.ui.widgets.test_panel import short_name, status_cell
 
 
 def _num(x: float) -> str:

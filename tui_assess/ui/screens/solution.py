@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 
@@ -24,7 +25,9 @@ class SolutionScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(
-            f"Reference solution · {self.challenge.title} · escape closes", id="solution-title"
+            f"Reference solution · {self.challenge.title} · escape closes",
+            id="solution-title",
+            markup=False,
         )
         files = sorted(
             p
@@ -38,7 +41,7 @@ class SolutionScreen(Screen[None]):
                     text = path.read_text(encoding="utf-8")
                 except UnicodeDecodeError:
                     continue
-                with TabPane(rel, id=f"sol-{i}"):
+                with TabPane(Content(rel), id=f"sol-{i}"):
                     yield CodeEditor(text, rel, read_only=True)
         yield Footer()
 

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Label, Select, Static
 
 from tui_assess.ui.sql import QueryResult, find_sources, run_query
 from tui_assess.ui.widgets.code_editor import CodeEditor
-from tui_assess.ui.widgets.test_panel import plain
+from tui_assess.ui.widgets.literal import plain
 
 
 class SqlConsoleScreen(Screen[None]):

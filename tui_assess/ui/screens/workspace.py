@@ -69,9 +69,12 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         _b("f8", "reset", "Reset", "Reset the workspace to the starter files (asks first)."),
         _b("f9", "give_up", "Give up", "Give up and see the reference solution (asks first)."),
         _b("f10", "back", "Catalog", "Back to the catalog (asks first if files are unsaved)."),
-        _b("f11", "zoom", "Zoom", "Widen the side panel (or the terminal, from it), or restore."),
+        _b("f11", "zoom", "Zoom", "Editor, then side panel, full width; the terminal from it."),
         _b("f12", "terminal", "Terminal", "A shell in your workspace, in the sandbox.", True),
         _b("ctrl+t", "show_tests", "Tests", "Show the test results panel."),
+        _b("ctrl+o", "open_file", "Open file", "Open a workspace file: type part of its name."),
+        _b("ctrl+pagedown", "next_file", "Next file", "Switch to the next open file."),
+        _b("ctrl+pageup", "previous_file", "Previous file", "Switch to the previous open file."),
     ]
 
     HORIZONTAL_BREAKPOINTS = [
@@ -193,6 +196,21 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         if self.has_class("-narrow") and self.has_class("-tree-open"):
             self.action_toggle_files()  # give the room back to the editor
 
+    def action_open_file(self) -> None:
+        from tui_assess.ui.widgets.editor_prompts import OpenFilePrompt
+
+        def chosen(rel: str | None) -> None:
+            if rel:
+                self.run_worker(self.open_file(rel), group="open")
+
+        self.app.push_screen(OpenFilePrompt(list(self.editor_tabs.disk_state)), chosen)
+
+    def action_next_file(self) -> None:
+        self.editor_tabs.cycle(1)
+
+    def action_previous_file(self) -> None:
+        self.editor_tabs.cycle(-1)
+
     def action_save(self) -> None:
         saved = self.editor_tabs.save_all()
         self.notify(
@@ -246,6 +264,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             return
         self.editor_tabs.save_all()
         self.running = True
+        if self.has_class("-zoom-editor"):
+            self.set_zoom("")  # the results must be seen
         self.query_one("#side", TabbedContent).active = "tests-pane"
         self.hooks.run_started(suite)
         self.query_one("#tests", TestPanel).run(self.checker, self.challenge, self.workspace, suite)
@@ -310,12 +330,23 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     def terminal(self) -> TerminalPane:
         return self.query_one("#terminal", TerminalPane)
 
+    ZOOMS = ("", "-zoom-editor", "-zoom-side")
+    """f11 cycles: both as usual, the editor full width, the side panel full width."""
+
     def action_zoom(self) -> None:
-        """f11: the terminal (when it has focus) or the side panel takes the whole width."""
+        """f11: from the terminal, the terminal takes the window (and back); elsewhere the
+        editor, then the side panel (brief tables, long failure details), take the width."""
         if self.focused is self.terminal:
             self.toggle_class("-zoom-terminal")
-        else:
-            self.toggle_class("-zoom-side")
+            return
+        current = next((z for z in self.ZOOMS[1:] if self.has_class(z)), "")
+        self.set_zoom(self.ZOOMS[(self.ZOOMS.index(current) + 1) % len(self.ZOOMS)])
+
+    def set_zoom(self, zoom: str) -> None:
+        self.remove_class(*self.ZOOMS[1:])
+        if zoom:
+            self.add_class(zoom)
+        self._update_status()
 
     def action_terminal(self) -> None:
         """f12: open the terminal (starting its shell the first time), or leave it for the
@@ -351,6 +382,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         dirty = len(self.dirty_files)
         if dirty:
             parts.append(f"{dirty} unsaved")
+        if self.has_class("-zoom-editor") or self.has_class("-zoom-side"):
+            parts.append("f11 unzooms")
         self.query_one("#ws-status", Label).update(" · ".join(parts))
 
     @on(Countdown.Expired)

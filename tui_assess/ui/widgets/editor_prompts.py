@@ -1,4 +1,4 @@
-"""The editor's one-line prompts: find (next / previous) and go to line.
+"""The editor's prompts: find (next / previous), go to line, open a file.
 
 Each is a small modal bar at the bottom of the screen that acts on one TextArea and closes
 back to it (escape), leaving the match selected or the cursor on the line.
@@ -11,10 +11,11 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.document._document import Document
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, TextArea
+from textual.widgets import Input, Label, OptionList, TextArea
+from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
 
 
@@ -147,4 +148,64 @@ class GoToLinePrompt(EditorPrompt):
             self.say(f"a line from 1 to {last}")
             return
         self.editor.move_cursor((int(text) - 1, 0), center=True)
+        self.dismiss(None)
+
+
+def match_files(files: list[str], query: str) -> list[str]:
+    """Files whose path contains every word of the query (case-insensitive), the ones whose
+    name starts with the first word first, then by path."""
+    words = query.lower().split()
+    found = [f for f in files if all(w in f.lower() for w in words)]
+    first = words[0] if words else ""
+    return sorted(found, key=lambda f: (not f.rsplit("/", 1)[-1].lower().startswith(first), f))
+
+
+class OpenFilePrompt(ModalScreen[str | None]):
+    """ctrl+o: type part of a file's name, enter opens it (up / down choose among matches)."""
+
+    DEFAULT_CSS = """
+    OpenFilePrompt { align: center top; background: transparent; }
+    OpenFilePrompt > Vertical {
+        width: 70; max-width: 100%; height: auto; max-height: 80%;
+        background: $panel; border: round $primary; margin-top: 2;
+    }
+    OpenFilePrompt OptionList { height: auto; max-height: 16; border: none; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="open.close", tooltip="Close without opening."),
+        Binding("down", "move(1)", "Next", id="open.next", tooltip="The next match."),
+        Binding("up", "move(-1)", "Previous", id="open.previous", tooltip="The previous match."),
+    ]
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__()
+        self.files = sorted(files)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Input(placeholder="Open a file: type part of its name", id="open-input")
+            yield OptionList(*[Option(f, id=f) for f in self.files], id="open-list")
+
+    @on(Input.Changed, "#open-input")
+    def _filter(self, event: Input.Changed) -> None:
+        options = self.query_one("#open-list", OptionList)
+        options.clear_options()
+        options.add_options([Option(f, id=f) for f in match_files(self.files, event.value)])
+        options.highlighted = 0 if options.option_count else None
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one("#open-list", OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = (current + delta) % options.option_count
+
+    @on(Input.Submitted, "#open-input")
+    @on(OptionList.OptionSelected, "#open-list")
+    def _open(self) -> None:
+        options = self.query_one("#open-list", OptionList)
+        if options.highlighted is None:
+            return
+        self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import on, work
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import TabbedContent, TabPane
 
@@ -106,7 +107,8 @@ class EditorTabs(TabbedContent):
         )
         self.editors[rel] = editor
         self.pane_ids[rel] = pane_id
-        await self.add_pane(TabPane(Path(rel).name, editor, id=pane_id))
+        # Content, not str: a file name such as "[b]x.py" is not markup.
+        await self.add_pane(TabPane(Content(Path(rel).name), editor, id=pane_id))
         if activate:
             self.active = pane_id
             editor.focus()
@@ -123,6 +125,16 @@ class EditorTabs(TabbedContent):
             self.active = self.pane_ids[first.rel_path]
             first.focus()
         return first
+
+    def cycle(self, delta: int) -> None:
+        """Switch to the next (1) or previous (-1) open file."""
+        order = list(self.pane_ids)
+        current = self.active_editor
+        if not order or current is None:
+            return
+        rel = order[(order.index(current.rel_path) + delta) % len(order)]
+        self.active = self.pane_ids[rel]
+        self.editors[rel].focus()
 
     async def close_all(self) -> None:
         await self.clear_panes()
@@ -146,7 +158,7 @@ class EditorTabs(TabbedContent):
         self._shown_dirty[editor] = editor.dirty
         name = Path(editor.rel_path).name
         with contextlib.suppress(Exception):  # the tab may be being removed
-            self.get_tab(self.pane_ids[editor.rel_path]).label = (
+            self.get_tab(self.pane_ids[editor.rel_path]).label = Content(
                 f"● {name}" if editor.dirty else name
             )
         self.post_message(self.DirtyChanged(self))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -38,6 +39,8 @@ FAST_FORWARD_CHARS = 64 * 1024
 """A backlog larger than this is mostly scrolled past unseen: only its tail is drawn (all of it
 is still recorded)."""
 TAIL_CHARS = 16 * 1024
+SCROLLBACK_LINES = 2000
+"""Lines kept above the screen for shift+pageup (and the mouse wheel)."""
 MARKS = re.compile(r"\x1b\]133;(?:B|C|D;(-?\d*))\x07")
 DECCKM = 1 << 5
 """Application cursor keys (private mode 1, as pyte stores private modes)."""
@@ -118,11 +121,15 @@ def _screen_class() -> Any:
             super().__init__(columns, lines)
             self.scrolled = 0
             self.reply: Any = None
+            self.history: deque[Any] = deque(maxlen=SCROLLBACK_LINES)
+            """Lines scrolled off the top (the scrollback), oldest first."""
 
         def index(self) -> None:
             top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
             if self.cursor.y == bottom:
                 self.scrolled += 1
+                if top == 0:  # the whole screen scrolls: its top line goes to the history
+                    self.history.append(self.buffer[top])
             super().index()
 
         def write_process_input(self, data: str) -> None:
@@ -144,6 +151,7 @@ class _Blank:
     """Stands in for the emulator before the shell starts (or without pyte)."""
 
     lines, columns, scrolled, mode, dirty = 0, 0, 0, frozenset(), set()  # type: ignore[var-annotated]
+    history: deque[Any] = deque()
 
     class cursor:  # noqa: N801 - the shape of pyte's cursor
         x = y = 0
@@ -170,6 +178,7 @@ class TerminalPane(Widget, can_focus=True):
         ("every key but f1-f12 and ctrl+q", "goes to the shell: ctrl+c, tab, ctrl+r, arrows..."),
         ("f12", "leave the terminal (it keeps running); f12 again comes back"),
         ("f11", "zoom the terminal to the whole window, and back"),
+        ("shift+pageup / shift+pagedown", "scroll back through what scrolled off (the wheel too)"),
         ("enter (after the shell ended)", "start a new shell"),
     ]
 
@@ -187,6 +196,8 @@ class TerminalPane(Widget, can_focus=True):
         """(x, y, scrolls) where the shell's command line starts, while at its prompt."""
         self._typed: list[str] = []
         self._early: list[bytes] = []
+        self.back = 0
+        """Lines scrolled back into the history (0: the live screen)."""
         self._held = ""
         self._styles: dict[tuple[Any, ...], Style] = {}
         self._lines: dict[int, Strip] = {}
@@ -380,25 +391,32 @@ class TerminalPane(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if self.status and (self.session is None or y == self.size.height - 1):
+        status = self.status
+        if self.back and not status:
+            status = f"{self.back} lines back · shift+pagedown returns, any other key too"
+        if status and (self.session is None or y == self.size.height - 1):
             # Not started: the status on top. Ended: the screen stays, the status at the bottom.
-            text = (self.status if y in (0, self.size.height - 1) else "").ljust(width)[:width]
+            text = (status if y in (0, self.size.height - 1) else "").ljust(width)[:width]
             style = self.rich_style + Style(reverse=self.session is not None)
             return Strip([Segment(text, style)])
         if y >= self.vt.lines:
             return Strip([Segment(" " * self.size.width, self.rich_style)])
+        if self.back:
+            kept = len(self.vt.history)
+            at = kept - self.back + y
+            line = self.vt.history[at] if at < kept else self.vt.buffer[at - kept]
+            return self._draw_row(line, -1)
         cursor = self.vt.cursor
         show_cursor = self.has_focus and not cursor.hidden and cursor.y == y
         if y in self._lines and not show_cursor:
             return self._lines[y]
-        strip = self._draw_row(y, cursor.x if show_cursor else -1)
+        strip = self._draw_row(self.vt.buffer[y], cursor.x if show_cursor else -1)
         if not show_cursor:
             self._lines[y] = strip
         return strip
 
-    def _draw_row(self, y: int, cursor_x: int) -> Strip:
+    def _draw_row(self, line: Any, cursor_x: int) -> Strip:
         base = self.rich_style
-        line = self.vt.buffer[y]
         segments: list[Segment] = []
         run: list[str] = []
         run_key: tuple[Any, ...] | None = None
@@ -442,6 +460,22 @@ class TerminalPane(Widget, can_focus=True):
             self.session.resize(rows, cols)
             self.hooks.terminal_resized(cols, rows)
 
+    def scroll_back(self, lines: int) -> None:
+        """Move through the scrollback: positive goes back (up), negative forward."""
+        back = max(0, min(len(self.vt.history), self.back + lines))
+        if back != self.back:
+            self.back = back
+            self._lines.clear()
+            self.refresh()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_back(3)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_back(-3)
+
     def on_focus(self) -> None:
         self._lines.pop(self.vt.cursor.y, None)
         self.refresh()
@@ -474,6 +508,11 @@ class TerminalPane(Widget, can_focus=True):
                 self.session = None
                 self.start()
             return
+        if event.key in ("shift+pageup", "shift+pagedown", "shift+up", "shift+down"):
+            step = max(1, self.vt.lines - 1) if "page" in event.key else 1
+            self.scroll_back(step if event.key.endswith("up") else -step)
+            return
+        self.scroll_back(-self.back)  # typing returns to the live screen
         data = key_bytes(event.key, event.character, DECCKM in self.vt.mode)
         if data is None:
             return

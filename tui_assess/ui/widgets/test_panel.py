@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Label, Static
 from tui_assess.runner.types import ResourceSample, TestFinished, TestStarted
 from tui_assess.ui.failures import summarise_failure
 from tui_assess.ui.messages import RunFinished
+from tui_assess.ui.widgets.literal import plain
 from tui_assess.ui.widgets.resource_meter import ResourceMeter
 
 ICONS = {
@@ -48,11 +49,6 @@ DETAILS_HEIGHT = (3, 40)
 def status_cell(status: str) -> Text:
     label = ICONS.get(status, (status, ""))[0]
     return Text(label, style=f"bold {STYLES.get(status, '')}".strip())
-
-
-def plain(text: str) -> Text:
-    """A table cell shown exactly as written: test ids such as `test_x[a]` are not markup."""
-    return Text(text, no_wrap=True, end="")
 
 
 def short_name(nodeid: str) -> str:

@@ -34,7 +34,7 @@ def test_committed_rows_still_in_the_wal_are_backed_up(tmp_path):
         assert Path(f"{db_path}-wal").stat().st_size > 0  # committed, not yet checkpointed
         folder = backup_dir_of(backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0))
         expected = [r[0] for r in app.execute("SELECT key FROM notes ORDER BY id")]
-    assert len(expected) == 50
+    assert len(expected) == 50, "test setup: the notes were not written"
     got = note_keys(folder / "db.sqlite3")
     assert got == expected, (
         f"the backup holds {len(got)} of the {len(expected)} committed rows: rows committed "
@@ -94,12 +94,12 @@ def test_backup_during_concurrent_transfers_is_a_consistent_snapshot(tmp_path):
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        assert warmed_up.wait(30)
+        assert warmed_up.wait(30), "test setup: the writer did not start"
         manifest = backup.create_backup(db_path, uploads, tmp_path / "backups", now=T0)
     finally:
         stop.set()
         thread.join(30)
-    assert not thread.is_alive()
+    assert not thread.is_alive(), "create_backup() left the writers blocked for over 30 s"
     assert not errors, errors
 
     folder = backup_dir_of(manifest)

@@ -63,7 +63,7 @@ def test_a_failed_notification_is_retried_with_doubling_delays(queue, ledger, cl
         f"after 1, 2 and 3 failed attempts the message came back after {waits} s; with "
         f"base_delay={base_delay} expected {expected}"
     )
-    assert poll(worker, "a notifier that is back") is True
+    assert poll(worker, "a notifier that is back") is True, "the retried message was not delivered"
     assert notifier.sent == {"evt_retry": ("m-2", 800)}, "the merchant was never notified"
     assert balances(ledger) == {"m-2": 800}, f"balances are {balances(ledger)} after 3 retries"
     assert queue.counts() == {"visible": 0, "hidden": 0, "parked": 0}, (
@@ -106,7 +106,7 @@ MALFORMED = {
 def test_a_malformed_message_is_parked_at_once_with_a_reason(queue, ledger, kind):
     queue.send(MALFORMED[kind])
     worker = consumer.Consumer(queue, ledger, Notifier())
-    assert poll(worker, f"a malformed message ({kind})") is True
+    assert poll(worker, f"a malformed message ({kind})") is True, "poll() saw no message"
     rows = parked(queue)
     assert len(rows) == 1 and rows[0][1] == 1, (
         f"a message that can never succeed ({kind}) should be parked on its first attempt; "
@@ -130,7 +130,7 @@ def test_a_poison_message_does_not_hold_up_the_others(queue, ledger):
 def test_other_event_types_are_acknowledged_without_a_credit(queue, ledger):
     queue.send(json.dumps({"event_id": "evt_r", "type": "order.refunded", "merchant": "m-1"}))
     worker = consumer.Consumer(queue, ledger, Notifier())
-    assert poll(worker, "an order.refunded event") is True
+    assert poll(worker, "an order.refunded event") is True, "poll() saw no message"
     assert queue.counts() == {"visible": 0, "hidden": 0, "parked": 0}, (
         f"an event of another type should be deleted; the queue holds {queue.counts()}"
     )
