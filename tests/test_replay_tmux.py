@@ -51,13 +51,15 @@ def test_replay_a_session_typed_in_the_real_tui(tmux_practice: tuple[Tmux, Path]
                                      "PATH": os.environ.get("PATH", "")}.items()]
     command = ["env", *env, *tui_assess_command(), "replay", str(session),
                "--challenge", str(FIX_SUM)]
+    # A moment first: a program that starts before tmux has sized the pane can read 80x24 and
+    # miss the resize.
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-                    " ".join(f"'{c}'" for c in command)], check=True)
+                    "sleep 0.5; exec " + " ".join(f"'{c}'" for c in command)], check=True)
     t = Tmux(name)
     try:
-        screen = t.wait_for("✔ intact", timeout=60)
+        t.wait_for("✔ intact", timeout=60)
+        screen = t.wait_for("return a + b", timeout=10)  # opens at the end: the saved fix
         assert "Replay · fix-sum (practice)" in screen
-        assert "return a + b" in screen  # opens at the end: the saved fix
         total = int(screen.split(" of ", 1)[1].split()[0])
         assert f"event {total} of {total}" in screen
 
