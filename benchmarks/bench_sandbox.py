@@ -6,7 +6,7 @@
    bare `subprocess.run([python, "-c", "pass"])` of the same interpreter, alternated; medians.
 2. A run's fixed cost: SandboxRun() + close(), with and without one candidate.
 3. The monitor: CPU the runner spends watching a run of 8 sleeping candidate processes (20 Hz),
-   against walking every process's /proc/PID/stat at the same rate (the old monitor's way).
+   and of one, against walking every process's /proc/PID/stat at the same rate (the old way).
 """
 
 from __future__ import annotations
@@ -71,11 +71,11 @@ def cpu_of_this_process() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def monitor_cost(mode: str, seconds: float) -> float:
-    """% of one core the runner spends while a run of 8 sleeping processes is watched."""
+def monitor_cost(mode: str, seconds: float, procs: int = 8) -> float:
+    """% of one core the runner spends while a run of `procs` sleeping processes is watched."""
     code = (
         "import os, time\n"
-        "for _ in range(7):\n"
+        f"for _ in range({procs - 1}):\n"
         "    if os.fork() == 0:\n"
         "        break\n"
         f"time.sleep({seconds + 5})\n"
@@ -129,7 +129,9 @@ def main() -> None:
     print(f"  every process's /proc stat at 20 Hz (the old way): {walk:5.2f} %")
     for mode in modes:
         cost = monitor_cost(mode, args.monitor_seconds)
-        print(f"  {mode:<11} the runner while watching: {cost:5.2f} %  ({cost / walk:.2f}x the old walk)")
+        one = monitor_cost(mode, args.monitor_seconds, procs=1)
+        print(f"  {mode:<11} the runner while watching: {cost:5.2f} %  ({cost / walk:.2f}x the old walk); "
+              f"one process (PSS and shared memory at every sample): {one:5.2f} %")
 
 
 if __name__ == "__main__":

@@ -158,13 +158,16 @@ if os.fork() == 0:
     if os.fork() == 0:
         # The grandchild: re-parented to the supervisor (a subreaper) once its parent exits.
         time.sleep(0.2)
+        said = ""
         if {kill_supervisor}:
+            # Its parent now: the supervisor (a subreaper), or PID 1 of its own PID namespace,
+            # which ignores the signal from inside.
             try:
                 os.kill(os.getppid(), signal.SIGKILL)
-                os.write(w, b"killed-supervisor ")
+                said = "killed-parent "
             except OSError as exc:
-                os.write(w, f"could-not-kill:{{exc.errno}} ".encode())
-        os.write(w, b"daemon-up\\n")
+                said = f"could-not-kill:{{exc.errno}} "
+        os.write(w, (said + "daemon-up\\n").encode())  # one write: the reader reads once
         while True:
             time.sleep(1)
     os._exit(0)
@@ -231,7 +234,7 @@ time.sleep(60)
 @check
 def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, Any]]:
     """The runner itself is killed (kill -9, a closed terminal): the supervisor still ends the
-    run, the candidate's double-forked daemon included."""
+    run, the candidate's double-forked daemon included, and removes the run folder."""
     import subprocess
 
     token = secrets.token_hex(8)
@@ -251,8 +254,9 @@ def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, 
             os.kill(pid, signal.SIGKILL)
     if before < 1:
         problems.append("no candidate process was seen before the kill")
-    if len(first) > 1:
-        shutil.rmtree(first[1], ignore_errors=True)  # the runner could not remove it
+    if len(first) > 1 and not wait_for(lambda: not Path(first[1]).exists(), 10):
+        problems.append("the run folder was left behind")
+        shutil.rmtree(first[1], ignore_errors=True)
     return problems, {"mode": mode, "before": before}
 
 
@@ -744,6 +748,8 @@ def check_memfd_memory_is_counted(mode: str) -> tuple[list[str], dict[str, Any]]
     limits = Limits(timeout_seconds=30, memory_mb=128, processes=16, output_kb=64, disk_mb=32)
     run, took, report = _stopped_run(mode, limits, MEMFD)
     problems = _limit_problems(run, mode, ("memory",), "128 MB")
+    if run.final_resources.peak_memory_mb > 256:
+        problems.append(f"{run.final_resources.peak_memory_mb:.0f} MB held before it was stopped")
     if took > 15:
         problems.append(f"stopped after {took:.1f} s")
     return problems, {"mode": run.mode, "s": round(took, 2), "peak_mb": round(run.final_resources.peak_memory_mb),
@@ -819,6 +825,8 @@ def check_memory_growth_is_stopped(mode: str) -> tuple[list[str], dict[str, Any]
     code = "hoard = []\nwhile True:\n    hoard.append(bytearray(8 << 20))\n"
     run, took, _ = _stopped_run(mode, limits, code)
     problems = _limit_problems(run, mode, ("memory",), "128 MB")
+    if run.final_resources.peak_memory_mb > 256:
+        problems.append(f"{run.final_resources.peak_memory_mb:.0f} MB used before it was stopped")
     if took > 15:
         problems.append(f"stopped after {took:.1f} s")
     return problems, {"mode": run.mode, "s": round(took, 2), "peak_mb": round(run.final_resources.peak_memory_mb)}

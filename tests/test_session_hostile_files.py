@@ -81,3 +81,23 @@ def test_session_info_never_prints_control_characters(tmp_path: Path) -> None:
         assert "\x1b" not in r.stdout and "\x07" not in r.stdout, args
     r = run("session", "info", str(path))
     assert "report\\x1b]0;pwned\\x07.py" in r.stdout
+
+
+def test_a_session_the_user_may_not_reach_is_one_sentence(
+    tmp_path: Path, ordinary_user: str
+) -> None:
+    """As an ordinary user, a session inside a folder they cannot enter: exit 2, no traceback."""
+    tmp_path.chmod(0o755)
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o700)
+    path = folder / "s.tasession"
+    sample_session(path)
+    proc = subprocess.run(
+        ["runuser", "-u", ordinary_user, "--", sys.executable, "-m", "tui_assess",
+         "session", "verify", str(path)],
+        capture_output=True, text=True, timeout=60, cwd="/",
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": "/tmp"},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("tui-assess: ") and len(proc.stderr.strip().splitlines()) == 1

@@ -37,6 +37,17 @@ def calls(hooks: RecordingHooks, name: str) -> list[tuple[Any, ...]]:
     return [args for n, args in hooks.calls if n == name]
 
 
+def unique_seconds() -> str:
+    """A sleep length no other process on the machine uses (other suites sleep too)."""
+    import random
+
+    return f"{random.randint(100000, 999999)}.{random.randint(1, 9)}"
+
+
+def sleeping(seconds: str) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", seconds]]
+
+
 async def open_terminal(pilot: Any) -> TerminalPane:
     await pilot.pause()
     await pilot.press("f12")
@@ -131,12 +142,10 @@ async def test_its_processes_die_with_the_app(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_terminal(pilot)
-        await run_command(pilot, pane, "(sleep 1000 &) ; sleep 1001 & echo bg=$!", "bg=")
+        a, b = unique_seconds(), unique_seconds()  # other suites sleep too: count only ours
+        await run_command(pilot, pane, f"(sleep {a} &) ; sleep {b} & echo bg-$((2*3))", "bg-6")
         await pilot.pause(0.3)
-        sleepers = [
-            p for p in psutil.process_iter(["cmdline"])
-            if p.info["cmdline"] and p.info["cmdline"][:2] in (["sleep", "1000"], ["sleep", "1001"])
-        ]
+        sleepers = sleeping(a) + sleeping(b)
         assert len(sleepers) == 2
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -286,14 +295,12 @@ def test_the_shell_writes_only_its_workspace(workspace: Path, tmp_path: Path) ->
 
 def test_closing_kills_what_the_shell_started_and_removes_the_run(workspace: Path) -> None:
     shell = Shell(workspace, Limits())
-    shell.run("setsid sleep 1200 & echo started-$((40 + 2))")
+    seconds = unique_seconds()
+    shell.run(f"setsid sleep {seconds} & echo started-$((40 + 2))")
     out = shell.until("started-42")
     time.sleep(0.3)
     run_dir = shell.session.run.run_dir if shell.session.run else None
-    sleepers = [
-        p for p in psutil.process_iter(["cmdline"])
-        if p.info["cmdline"] == ["sleep", "1200"]
-    ]
+    sleepers = sleeping(seconds)
     assert sleepers, out
     shell.session.close()
     gone, alive = psutil.wait_procs(sleepers, timeout=5)
@@ -431,7 +438,7 @@ async def test_shift_pageup_scrolls_back_through_what_scrolled_off(tmp_path: Pat
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_terminal(pilot)
-        await run_command(pilot, pane, "seq 1 300", "300")
+        await run_command(pilot, pane, "seq 1 60", "60")
         assert "1" not in pane.screen_text().splitlines()
         await pilot.press("shift+pageup")
         assert pane.back > 0
@@ -439,7 +446,7 @@ async def test_shift_pageup_scrolls_back_through_what_scrolled_off(tmp_path: Pat
             await pilot.press("shift+pageup")
         await pilot.pause()
         lines = [pane.render_line(y).text.rstrip() for y in range(pane.size.height - 1)]
-        assert "seq 1 300" in lines[0] + lines[1]  # the very first lines are back
+        assert "seq 1 60" in lines[0] + lines[1]  # the very first lines are back
         assert "1" in lines
         await pilot.press("x")  # a key goes to the shell and returns to the live screen
         assert pane.back == 0
@@ -479,7 +486,7 @@ from pathlib import Path
 from tui_assess.sandbox import Limits
 from tui_assess.ui.shell import ShellSession
 
-mode, workspace, outside = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+mode, workspace, outside, seconds = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
 port = server.getsockname()[1]
 session = ShellSession(workspace, Limits(), mode=mode)
@@ -487,15 +494,15 @@ session.start()
 session.write((
     "echo hi-$((6*7)) > made.txt; echo x > %s; "
     "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", %d), 2)' "
-    "&& echo net-$((1+1))open || echo net-$((1+1))closed; sleep 999 & echo end-$((2+2))\r"
-    % (outside, port)).encode())
+    "&& echo net-$((1+1))open || echo net-$((1+1))closed; sleep %s & echo end-$((2+2))\r"
+    % (outside, port, seconds)).encode())
 out, deadline = "", time.monotonic() + 60
 while "end-4" not in out and time.monotonic() < deadline:
     out += session.take_output(); time.sleep(0.05)
 sleepers = []
 import psutil
 for p in psutil.process_iter(["cmdline"]):
-    if p.info["cmdline"] == ["sleep", "999"]:
+    if p.info["cmdline"] == ["sleep", seconds]:
         sleepers.append(p)
 session.close()
 gone, alive = psutil.wait_procs(sleepers, timeout=5)
@@ -550,7 +557,8 @@ def _run_as_ordinary_user(sandbox: str, tmp_path: Path, user: str) -> None:
            "TMPDIR": str(tmp_path), "PYTHONPATH": str(repo)}
     proc = subprocess.run(
         _as_user_command("env", "-i", *(f"{k}={v}" for k, v in env.items()),
-                         sys.executable, str(script), sandbox, str(workspace), str(outside)),
+                         sys.executable, str(script), sandbox, str(workspace), str(outside),
+                         unique_seconds()),
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )
     if proc.returncode != 0 and "No module named" in proc.stderr:

@@ -282,9 +282,10 @@ def test_terminal_pane_in_the_installed_command(tmux_practice: tuple[Tmux, Path]
         network_open = "net-2open" in t.screen()
         command("printf 'def add(a, b):\\n    return a + b\\n' > calc.py; echo ok-$((3*3))", "ok-9")
         t.wait_for_line(2, "return a + b", timeout=10)  # the editor reloaded it from disk
-        command("sleep 1234 & echo bg-$((5*5))", "bg-25")
+        seconds = f"{uuid.uuid4().int % 900000 + 100000}.5"  # no other process sleeps this long
+        command(f"sleep {seconds} & echo bg-$((5*5))", "bg-25")
         sleepers = [
-            p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "1234"]
+            p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", seconds]
         ]
         assert sleepers
         t.send("F12")  # back to the editor: ctrl+q is the app's everywhere anyway
@@ -305,7 +306,7 @@ def test_terminal_pane_in_the_installed_command(tmux_practice: tuple[Tmux, Path]
     events = [json.loads(line) for line in export.stdout.splitlines()]
     commands = [e["payload"]["text"] for e in events if e["kind"] == "terminal_command"]
     assert commands[:3] == ["echo hello-$((6*7))", "yes tui-flood", "echo flood-$((1+1))done"]
-    assert "sleep infinity" in commands and "sleep 1234 & echo bg-$((5*5))" in commands
+    assert "sleep infinity" in commands and f"sleep {seconds} & echo bg-$((5*5))" in commands
     output = "".join(e["payload"]["text"] for e in events if e["kind"] == "terminal_output")
     assert "hello-42" in output and "tui-flood" in output
     start = next(e["payload"] for e in events if e["kind"] == "terminal_start")

@@ -235,19 +235,41 @@ def session_group() -> None:
 
 @session_group.command("verify")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--receipt", default=None, metavar="CODE",
+              help="An exam's receipt code, as the candidate read it out: also check that FILE "
+                   "is exactly the file submitted.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def session_verify_cmd(file: Path, as_json: bool) -> None:
-    """Check FILE's hash chain and blobs: exit 0 intact, 1 tampered or damaged, 2 not a session."""
+def session_verify_cmd(file: Path, receipt: str | None, as_json: bool) -> None:
+    """Check FILE's hash chain and blobs: exit 0 intact, 1 tampered or damaged, 2 not a session.
+
+    With --receipt, exit 0 only when FILE is also the exact file the receipt was given for.
+    """
     from tui_assess.session.verify import verify
 
     report = verify(file)
+    # The exam's receipt (tui_assess.exam.receipt): checked only on a file verify found intact.
+    checked = None
+    if receipt is not None and report.ok:
+        from tui_assess.exam.receipt import check_receipt
+
+        checked = check_receipt(file, receipt)
     if as_json:
-        emit_json(report.to_json())
+        doc = report.to_json()
+        if receipt is not None:
+            doc["receipt"] = checked.to_json() if checked else {
+                "ok": False, "reason": "not checked: the file is not intact.", "given": receipt}
+            doc["ok"] = report.ok and checked is not None and checked.ok
+        emit_json(doc)
     else:
         click.echo(one_line(report.reason if report.ok else f"TAMPERED: {report.reason}"))
         for note in report.notes:
             click.echo(f"note: {one_line(note)}")
-    if not report.ok:
+        if checked is not None:
+            verdict = "receipt OK" if checked.ok else "RECEIPT MISMATCH"
+            click.echo(one_line(f"{verdict}: {checked.reason}"))
+            for note in checked.notes:
+                click.echo(f"note: {one_line(note)}")
+    if not report.ok or (checked is not None and not checked.ok):
         sys.exit(1)
 
 
@@ -537,3 +559,81 @@ def practice_cmd(challenge: str | None) -> None:
     if hooks.path is not None and hooks.final_link is not None:
         click.echo(f"Session recorded in {hooks.path}")
         click.echo(f"Final link (keep it to prove the file is unchanged): {hooks.final_link}")
+
+
+@main.group("pack")
+def pack_group() -> None:
+    """Exam packs: seal challenges for a proctored exam, or inspect a sealed pack."""
+
+
+@pack_group.command("build")
+@click.argument("challenges", nargs=-1, required=True)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="The pack file to write (a new file, e.g. backend-exam.tapack).")
+@click.option("--time", "minutes", type=int, default=None,
+              help="Minutes for the whole exam (default: the challenges' time limits added up).")
+@click.option("--feedback", type=click.Choice(["none", "counts", "names"]), default="counts",
+              show_default=True,
+              help="What candidates see of the hidden tests when they submit: nothing, how "
+                   "many pass, or which pass by name (never their code or messages).")
+@click.option("--submissions", type=int, default=1, show_default=True,
+              help="Submissions allowed per challenge; the last one counts.")
+@click.option("--hints/--no-hints", default=False, show_default=True,
+              help="Put the challenges' hints in the pack (each one revealed is recorded).")
+@click.option("--ai", "ai", type=click.Choice(["allowed", "not-allowed"]), default="not-allowed",
+              show_default=True,
+              help="Whether AI assistants are allowed: shown to candidates, recorded, reported.")
+@click.option("--record-processes", is_flag=True,
+              help="Record the names of programs candidates start during the exam (announced "
+                   "to them first).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def pack_build_cmd(challenges: tuple[str, ...], out: Path, minutes: int | None, feedback: str,
+                   submissions: int, hints: bool, ai: str, record_processes: bool,
+                   as_json: bool) -> None:
+    """Seal CHALLENGES (bundled slugs or folders) and the exam's rules into one encrypted
+    pack, and print its start code.
+
+    The pack holds briefs, starters, visible and hidden tests (never solutions or mutants),
+    encrypted with a key derived from the start code. Keep the code secret until the exam
+    starts; it is printed once and stored nowhere.
+    """
+    from tui_assess.challenge.catalog import resolve
+    from tui_assess.exam.pack import build_pack
+    from tui_assess.exam.policy import ExamPolicy
+
+    loaded = [resolve(c) for c in challenges]
+    total = minutes if minutes is not None else min(sum(c.time_limit_minutes for c in loaded),
+                                                    600)
+    policy = ExamPolicy(time_minutes=total, feedback=feedback,  # type: ignore[arg-type]
+                        submissions=submissions, hints=hints, ai_assistants=ai == "allowed",
+                        record_processes=record_processes)
+    built = build_pack(loaded, out, policy)
+    if as_json:
+        emit_json(built.to_json())
+        return
+    click.echo(f"Sealed {len(loaded)} challenge{'s' if len(loaded) > 1 else ''} into {out} "
+               f"(pack {built.pack_id}, {policy.time_minutes} minutes).")
+    click.echo(f"Start code: {built.start_code}")
+    click.echo("Keep the start code secret until the exam starts; it is stored nowhere.")
+
+
+@pack_group.command("inspect")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def pack_inspect_cmd(file: Path, as_json: bool) -> None:
+    """What FILE says without its start code: pack id, challenge titles, time, rules."""
+    from tui_assess.exam.pack import read_header
+
+    header = read_header(file)
+    if as_json:
+        emit_json(header.to_json())
+        return
+    kdf = header.kdf
+    rows = [("pack", header.pack_id),
+            ("created", f"{header.created} (tui-assess {header.tool_version})")]
+    rows += [(f"challenge {i}", title) for i, title in enumerate(header.titles, 1)]
+    rows += [(name.lower(), meaning) for name, meaning in header.policy.rules()]
+    rows.append(("sealed", f"AES-256-GCM, key from the start code by scrypt "
+                           f"(N={kdf['n']}, r={kdf['r']}, p={kdf['p']})"))
+    for name, value in rows:
+        click.echo(f"{name:<14} {one_line(value)}")

@@ -250,9 +250,12 @@ class SessionRecorder:
         candidate: str | None = None,
         files: Files | None = None,
         terminal_size: tuple[int, int] | None = None,
+        start_extra: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> SessionRecorder:
-        """Start a new session file (refuses to overwrite one) and record session_start."""
+        """Start a new session file (refuses to overwrite one) and record session_start.
+
+        ``start_extra`` adds keys to session_start (an exam's pack id and policy)."""
         path = Path(path)
         if path.exists():
             raise UserError(f"{path} already exists; resume it or choose another file.")
@@ -273,6 +276,7 @@ class SessionRecorder:
             deadline=deadline,
             tool_version=__version__,
             machine=facts,
+            **dict(start_extra or {}),
         )
         if files is not None:
             rec.keyframe(files, reason="start")
@@ -290,6 +294,7 @@ class SessionRecorder:
         candidate: str | None = None,
         files: Files | None = None,
         terminal_size: tuple[int, int] | None = None,
+        start_extra: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> SessionRecorder:
         """Create the session file, or continue it when it exists for the same challenge and mode.
@@ -305,7 +310,7 @@ class SessionRecorder:
             return cls.create(
                 path, challenge_id=challenge_id, challenge_hash=challenge_hash, mode=mode,
                 deadline=deadline, candidate=candidate, files=files,
-                terminal_size=terminal_size, **options,
+                terminal_size=terminal_size, start_extra=start_extra, **options,
             )
         from tui_assess.session.timeline import Timeline
 

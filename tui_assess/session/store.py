@@ -296,9 +296,13 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     Read-only (``mode=ro``): verifying or replaying never changes the file.
     """
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path} does not exist.")
-    if not path.is_file():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist.") from None
+    except OSError as exc:  # a folder on the way you may not enter, a name too long, a loop
+        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    if not stat.S_ISREG(st.st_mode):
         raise UserError(f"{path} is not a file.")
     try:
         with path.open("rb") as fh:
