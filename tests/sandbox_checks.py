@@ -234,7 +234,7 @@ time.sleep(60)
 @check
 def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, Any]]:
     """The runner itself is killed (kill -9, a closed terminal): the supervisor still ends the
-    run, the candidate's double-forked daemon included."""
+    run, the candidate's double-forked daemon included, and removes the run folder."""
     import subprocess
 
     token = secrets.token_hex(8)
@@ -254,8 +254,9 @@ def check_killed_runner_leaves_nothing(mode: str) -> tuple[list[str], dict[str, 
             os.kill(pid, signal.SIGKILL)
     if before < 1:
         problems.append("no candidate process was seen before the kill")
-    if len(first) > 1:
-        shutil.rmtree(first[1], ignore_errors=True)  # the runner could not remove it
+    if len(first) > 1 and not wait_for(lambda: not Path(first[1]).exists(), 10):
+        problems.append("the run folder was left behind")
+        shutil.rmtree(first[1], ignore_errors=True)
     return problems, {"mode": mode, "before": before}
 
 

@@ -480,3 +480,12 @@ def read_program_status(fd: int, fallback: int) -> int:
         return int(data.decode().strip())
     except ValueError:
         return fallback
+
+
+def remove_run_dir(cfg: dict[str, Any]) -> None:
+    """Remove the run folder when the runner cannot (it died): the run's own tmpfs mounts first."""
+    import shutil
+
+    for path in (cfg["area"], cfg["private"]):
+        _libc.umount2(os.fsencode(path), 2)  # MNT_DETACH; fails harmlessly outside namespaces
+    shutil.rmtree(cfg["run_dir"], ignore_errors=True)

@@ -347,7 +347,12 @@ def main() -> int:
         _wire.send(runner, {"ev": "failed", "error": str(exc)})
         return SETUP_FAILED
     _wire.send(runner, {"ev": "ready", "pid": os.getpid(), "t": time.monotonic()})
-    return Supervisor(cfg, runner).serve()
+    code = Supervisor(cfg, runner).serve()
+    if os.getppid() != cfg["runner_pid"]:
+        # The runner died without closing the run: its folder (the hidden tests in private/,
+        # outside namespaces) is ours to remove, now that every process of the run is gone.
+        _isolate.remove_run_dir(cfg)
+    return code
 
 
 if __name__ == "__main__":
