@@ -31,7 +31,7 @@ from tui_assess.exam.pack import WrongCode
 from tui_assess.exam.receipt import check_receipt
 from tui_assess.exam.runtime import Exam
 from tui_assess.exam.watch import ExamWatch
-from tui_assess.runner.types import Resources
+from tui_assess.judge.types import Resources
 from tui_assess.session.verify import verify
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from tui_assess.challenge.check import CheckResult, ScoredTest
 from tui_assess.exam.policy import Feedback
-from tui_assess.runner.types import Resources
+from tui_assess.judge.types import Resources
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import Any
 from tui_assess.challenge.check import CheckResult, score_tests
 from tui_assess.challenge.model import Challenge
 from tui_assess.exam.pack import PackedChallenge
-from tui_assess.runner.run import run_tests
-from tui_assess.runner.types import RunSpec
+from tui_assess.judge.run import run_suite
+from tui_assess.judge.types import RunSpec
 
 
 def write_suite(files: dict[str, bytes], dest: Path) -> None:
@@ -42,7 +42,7 @@ def run_hidden(
         write_suite(packed.hidden_suite(), private / "tests")
         spec = RunSpec(workspace=workspace, tests=private / "tests", limits=challenge.limits,
                        show_details=False)
-        run = run_tests(spec, on_event=on_event, cancel=cancel)
+        run = run_suite(spec, on_event=on_event, cancel=cancel)
     finally:
         shutil.rmtree(private, ignore_errors=True)
     result = score_tests(challenge, "hidden", run.tests)

@@ -464,7 +464,7 @@ def _outcome_free(on_event: Callable[[Any], None] | None,
     under ``names``; resource samples only otherwise."""
     if on_event is None:
         return None
-    from tui_assess.runner.types import TestFinished, TestOutcome, TestStarted
+    from tui_assess.judge.types import TestFinished, TestOutcome, TestStarted
 
     def forward(event: Any) -> None:
         if isinstance(event, TestStarted | TestFinished):

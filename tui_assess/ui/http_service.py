@@ -157,8 +157,8 @@ class AppServer:
         links only inside it, the challenge's disk cap), the database, and this file."""
         import tempfile
 
-        from tui_assess.runner.snapshot import not_workspace
         from tui_assess.safecopy import copy_tree
+        from tui_assess.snapshot import not_workspace
 
         disk_mb = getattr(self.limits, "disk_mb", None) or 256
         with tempfile.TemporaryDirectory(prefix="tui-assess-http-") as tmp:
