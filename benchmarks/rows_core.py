@@ -75,6 +75,7 @@ def check_rows(size: Size, tmp: Path) -> list[Row]:
                "--workspace", str(ws), "--json"]
     # bytecode cached, as in an installed copy (this shell may say PYTHONDONTWRITEBYTECODE)
     cli_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
     def bare_alone() -> float:
         checks.runs.wait_ready(60)  # the next spare is made before, never during, the baseline
         return bare()

@@ -31,9 +31,9 @@ from tui_assess.challenge.model import Challenge, load_challenge
 from tui_assess.errors import UserError
 from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.results import Grade, ResultsStore
-from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session.timeline import Timeline
 from tui_assess.session.verify import verify
+from tui_assess.snapshot import snapshot_digest
 
 #: Statuses of one session's row.
 MATCH, MISMATCH, NO_RECORD, TAMPERED, UNREADABLE, NO_CHALLENGE, FAILED = (
