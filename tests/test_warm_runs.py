@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -319,26 +321,51 @@ def test_the_workspace_screen_keeps_a_run_ready_and_ends_it_when_it_closes(tmp_p
 
     checker = SessionChecker()
     app = make_app(tmp_path, checker=checker)
+    starts: list[str] = []
     kept: list[PreparedRun] = []
 
     @async_test
     async def session() -> None:
         async with app.run_test(size=(100, 32)) as pilot:
-            await wait_until(pilot, lambda: checker._checks is not None, timeout=READY_S)
-            runs = checker._get().runs
-            await wait_until(pilot, lambda: runs.wait_ready(0), timeout=READY_S)
-            kept.append(runs.spare)
-            await pilot.press("ctrl+r")
-            await wait_for_workers(pilot, "run", timeout=READY_S)
-            result = workspace_screen(app).last_result
-            assert result.run.start == "warm", result.reason
-            assert result.passed is False and len(result.tests) == 2  # the starter's bug
-            await wait_until(pilot, lambda: runs.wait_ready(0), timeout=READY_S)
-            kept.append(runs.spare)
-        # The app has exited: the screen went away and took its spare with it.
+            for _ in range(2):
+                await pilot.press("ctrl+r")
+                await wait_for_workers(pilot, "run", timeout=READY_S)
+                result = workspace_screen(app).last_result
+                assert not result.passed and len(result.tests) == 2, result.reason  # the bug
+                starts.append(result.run.start)
+                await wait_until(pilot, lambda: checker._checks.runs.wait_ready(0), timeout=READY_S)
+                kept.append(checker._checks.runs.spare)
+        # The app has exited: the screen went away and took the run kept ready with it.
 
     session()
-    assert len(kept) == 2 and kept[0] is not kept[1]
+    assert starts == ["cold", "warm"]  # the first run of a session starts cold
+    assert kept[0] is not kept[1]
+    assert not kept[0].sandbox.run_dir.exists()  # used by the second run, and closed
     assert _until(lambda: not kept[1].sandbox.run_dir.exists())
-    assert not kept[0].sandbox.run_dir.exists()
     assert _until(lambda: not _run_processes(kept[1]))
+
+
+def test_the_same_as_an_ordinary_user(ordinary_user: str) -> None:
+    """Candidates are not root: the pollution and no-leak checks above, run by pytest as the
+    ordinary user (its sandbox modes are those an unprivileged user gets here)."""
+    home = Path(tempfile.mkdtemp(prefix="tui-assess-warm-user-"))  # outside root's 0700 folders
+    try:
+        home.chmod(0o777)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "TMPDIR": str(home),
+            "TUI_ASSESS_HOME": str(home / "data"),
+        }
+        chosen = "sees_nothing or discarded or sigkill or time_limit"
+        proc = subprocess.run(
+            ["runuser", "-u", ordinary_user, "--", "env", "-i",
+             *(f"{k}={v}" for k, v in env.items()),
+             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+             "--basetemp", str(home / "basetemp"), "-k", chosen, __file__],
+            capture_output=True, text=True, cwd=home, timeout=600,
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout, proc.stdout[-2000:]

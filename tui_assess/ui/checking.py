@@ -38,22 +38,15 @@ def default_checker(
 
 
 class SessionChecker:
-    """The app's checker: `Checks` (made on first use), so each run keeps the next one of its
-    suite prepared ahead and ctrl+r starts warm. A screen calls `prepare` when it opens and
-    `discard` when it goes away (then no process or run folder of a spare is left)."""
+    """The app's checker: `Checks` (made on first use), so each run keeps the next run of its
+    suite prepared ahead and the next ctrl+r starts warm. The first run of a session starts
+    cold: preparing a run costs about a quarter of a second of CPU, which an idle screen does
+    not spend before it is asked for one. A screen calls `discard` when it goes away (then no
+    process or run folder of a run kept ready is left)."""
 
     def __init__(self) -> None:
         self._checks: Any = None
         self._lock = threading.Lock()
-        self._asked = 0  # prepare() and discard() count up: a late prepare of an old ask is void
-
-    def _get(self) -> Any:
-        with self._lock:
-            if self._checks is None:
-                from tui_assess.challenge.check import Checks
-
-                self._checks = Checks(hidden=False)  # only ctrl+r's suite waits ready
-            return self._checks
 
     def __call__(
         self,
@@ -63,26 +56,16 @@ class SessionChecker:
         on_event: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> Any:
-        return self._get()(challenge, workspace, suite, on_event=on_event, cancel=cancel)
-
-    def prepare(self, challenge: Challenge, suite: str = "visible") -> None:
-        """Start preparing a run of this suite in the background (never blocks the UI)."""
         with self._lock:
-            self._asked += 1
-            ask = self._asked
+            if self._checks is None:
+                from tui_assess.challenge.check import Checks
 
-        def keep_ready() -> None:
-            checks = self._get()
-            with self._lock:
-                if ask == self._asked:  # not discarded meanwhile
-                    checks.keep_ready(challenge, suite)
-
-        threading.Thread(target=keep_ready, name="prepare-run", daemon=True).start()
+                self._checks = Checks(hidden=False)  # only ctrl+r's suite waits ready
+        return self._checks(challenge, workspace, suite, on_event=on_event, cancel=cancel)
 
     def discard(self) -> None:
         """End the run kept ready, in the background (one being prepared ends once made)."""
         with self._lock:
-            self._asked += 1
             if self._checks is not None:
                 self._checks.discard(wait=False)
 

@@ -168,12 +168,9 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self._update_status()
         self._announce_attempt()
         self.prepare_data()
-        prepare_run = getattr(self.checker, "prepare", None)  # a run made ready for ctrl+r
-        if prepare_run is not None:
-            self.call_after_refresh(prepare_run, self.challenge)
 
     def on_unmount(self) -> None:
-        getattr(self.checker, "discard", lambda: None)()  # the run made ready, if any
+        getattr(self.checker, "discard", lambda: None)()  # the run kept ready, if any
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
