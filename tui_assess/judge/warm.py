@@ -139,7 +139,13 @@ class WarmRuns:
         try:
             if spare is None:
                 return run_suite(spec, on_event, cancel)
-            warm = spare.wait_ready(READY_WAIT_S if spare.usable else 0)
+            # Normally ready long ago; if it is still starting, wait (it is ahead of a cold
+            # start), but never past a cancel.
+            deadline = time.monotonic() + READY_WAIT_S
+            while spare.usable and not spare.wait_ready(0.05) and time.monotonic() < deadline:
+                if cancel is not None and cancel.is_set():
+                    break
+            warm = spare.wait_ready(0)
             return spare.run(spec, on_event, cancel, start="warm" if warm else "cold")
         finally:
             with self._cond:
