@@ -11,8 +11,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import REPO, Row, Size, alternate, median, percentile, row, skipped
@@ -215,11 +215,10 @@ def sampler_rows(size: Size) -> list[Row]:
     return rows
 
 
-def all_rows(size: Size) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix="bench-core-") as d:
-        tmp = Path(d)
-        rows = check_rows(size, tmp / "check")
-        rows += session_rows(size, tmp)
-        rows.append(recorder_row(size, tmp))
-    rows += sampler_rows(size)
-    return rows
+def groups() -> dict[str, Callable[[Size, Path], list[Row]]]:
+    """Named groups of rows (`--only`), each given the run size and a scratch folder."""
+    return {
+        "check": lambda size, tmp: check_rows(size, tmp),
+        "session": lambda size, tmp: [*session_rows(size, tmp), recorder_row(size, tmp)],
+        "sampler": lambda size, _tmp: sampler_rows(size),
+    }
