@@ -334,6 +334,33 @@ def session_export_cmd(file: Path, fmt: str, output: Path | None) -> None:
             raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
 
 
+@main.command("replay")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--challenge", "challenge", default=None,
+              help="The challenge (bundled slug or folder) whose tests r re-runs, when the "
+                   "recorded one is not bundled here.")
+def replay_cmd(session: Path, challenge: str | None) -> None:
+    """Replay SESSION in the TUI: watch, seek, search and diff it, see where every line came
+    from, and re-run the tests on the code at any moment. Opens files that fail verify too
+    (and says so first)."""
+    from tui_assess.challenge.catalog import bundled_dir, resolve
+    from tui_assess.session.timeline import Timeline
+
+    timeline = Timeline.open(session)
+    try:
+        recorded = str((timeline.session_start or {}).get("challenge_id") or "")
+        if challenge is not None:
+            ch = resolve(challenge)
+        elif recorded and (bundled_dir() / recorded).is_dir():
+            ch = resolve(recorded)
+        else:
+            ch = None
+        from tui_assess.ui.app import AssessApp
+        from tui_assess.ui.screens.replay import ReplayScreen
+
+        AssessApp(start_screen=ReplayScreen(timeline, challenge=ch)).run()
+    finally:
+        timeline.close()
 def write_output(text: str, output: Path | None) -> None:
     """Text to a file (UTF-8; characters it cannot hold become U+FFFD) or to stdout."""
     if output is None:
@@ -610,3 +637,47 @@ def pack_inspect_cmd(file: Path, as_json: bool) -> None:
                            f"(N={kdf['n']}, r={kdf['r']}, p={kdf['p']})"))
     for name, value in rows:
         click.echo(f"{name:<14} {one_line(value)}")
+
+
+@main.command("exam")
+@click.argument("pack", type=click.Path(path_type=Path))
+@click.option("--code", default=None, help="The start code the proctor announces (asked for in "
+                                           "the app when left out).")
+@click.option("--candidate", default=None, help="Your name or candidate id (asked for in the "
+                                                "app when left out).")
+def exam_cmd(pack: Path, code: str | None, candidate: str | None) -> None:
+    """Sit the proctored exam sealed in PACK.
+
+    First it shows what is recorded and the rules, then asks for your name and the start code;
+    the clock starts when the code opens the pack. Closing the app (or a crash) does not stop
+    the clock: run the same command again to continue. At the end it shows your receipt code.
+    """
+    from tui_assess.exam.runtime import Exam
+
+    exam = Exam.load(pack)
+    if exam.status == "finished":
+        _print_receipts(exam, "This exam was already handed in on this computer.")
+        return
+    if code is not None:
+        exam.check_code(code)  # a wrong code: one sentence, exit 2, nothing decrypted
+    from tui_assess.ui.screens.exam import ExamApp
+
+    app = ExamApp(exam, candidate=candidate, code_checked=code)
+    app.run()
+    if exam.over:
+        _print_receipts(exam, "Exam handed in.")
+    elif exam.parts:
+        from tui_assess.ui.progress import format_duration
+
+        left = format_duration(max(0.0, exam.seconds_left()))
+        click.echo(f"The exam is not finished: {left} left, and the clock keeps running. "
+                   f"Run `tui-assess exam {pack}` again to continue.")
+
+
+def _print_receipts(exam: Any, why: str) -> None:
+    click.echo(why)
+    parts = exam.parts or exam.sessions_on_disk()
+    for part in parts:
+        name = getattr(part, "title", None) or getattr(part, "challenge_id", "")
+        path = getattr(part, "session", None) or getattr(part, "path", "")
+        click.echo(f"receipt {part.receipt}  {one_line(name)}  ({path})")

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess.errors import UserError
-from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session import store
 from tui_assess.session.store import Event
 from tui_assess.session.timeline import Timeline
+from tui_assess.snapshot import snapshot_digest
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from tui_assess.challenge.model import Challenge, load_challenge
 from tui_assess.errors import UserError
 from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.results import Grade, ResultsStore
-from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session.timeline import Timeline
 from tui_assess.session.verify import verify
+from tui_assess.snapshot import snapshot_digest
 
 #: Statuses of one session's row.
 MATCH, MISMATCH, NO_RECORD, TAMPERED, UNREADABLE, NO_CHALLENGE, FAILED = (
@@ -96,14 +96,6 @@ def worker_probe() -> dict[str, Any]:
                      sandbox=next((m for m in order if not why[m]), "none"), note=note)
     except Exception as exc:  # a worker without a usable probe says so, it does not die
         facts.update(sandbox="unknown", note=f"{type(exc).__name__}: {exc}")
-    try:  # today's runner probes namespaces for real; it decides what a run gets until the
-        # trusted judge replaces it (then the sandbox package's answer above stands)
-        from tui_assess.runner.sandbox import choose_mode
-
-        mode, note = choose_mode("auto")
-        facts.update(sandbox=mode, note=note)
-    except Exception:
-        pass
     return facts
 
 

@@ -84,11 +84,14 @@ class AssessApp(App[None]):
         progress: ProgressStore | None = None,
         workspaces_root: Path | None = None,
         keymap_path: Path | None = None,
+        start_screen: Screen[None] | None = None,
         settings_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.challenges = challenges or []
         self.start_challenge = start
+        self.start_screen = start_screen
+        """A screen to open instead of the catalog (the reviewer's replay)."""
         self.checker: Checker = checker or default_checker
         self.hooks: SessionHooks = GuardedHooks(  # type: ignore[assignment]
             hooks or SessionHooks(),
@@ -102,6 +105,24 @@ class AssessApp(App[None]):
         self.settings_path = settings_path or self.keymap_path.with_name("settings.json")
 
     def on_mount(self) -> None:
+        self.apply_user_settings()
+        # The first screen is pushed after the app's start-up batch: inside it (on_mount runs
+        # there) its first frame would be computed and dropped, and the screen would appear
+        # only after everything scheduled "after refresh" had run too (issue 14: start-up).
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
+        if self.start_screen is not None:
+            self.push_screen(self.start_screen)
+        elif self.start_challenge is not None:
+            self.open_challenge(self.start_challenge)
+        else:
+            from tui_assess.ui.screens.catalog import CatalogScreen
+
+            self.push_screen(CatalogScreen(self.challenges, self.progress))
+
+    def apply_user_settings(self) -> None:
+        """The theme and key map the user chose (settings.json, keymap.toml)."""
         theme = load_settings(self.settings_path).get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
@@ -110,18 +131,6 @@ class AssessApp(App[None]):
         if keymap:
             self.user_keymap = keymap
             self.set_keymap(keymap)
-        # The first screen is pushed after the app's start-up batch: inside it (on_mount runs
-        # there) its first frame would be computed and dropped, and the screen would appear
-        # only after everything scheduled "after refresh" had run too (issue 14: start-up).
-        self.call_later(self._first_screen)
-
-    def _first_screen(self) -> None:
-        if self.start_challenge is not None:
-            self.open_challenge(self.start_challenge)
-        else:
-            from tui_assess.ui.screens.catalog import CatalogScreen
-
-            self.push_screen(CatalogScreen(self.challenges, self.progress))
 
     def _keep_theme(self, theme: Theme) -> None:
         """The chosen theme (ctrl+p → Theme) is the next session's theme too."""

@@ -1,4 +1,4 @@
-"""Plain data the runner takes and returns. No knowledge of challenges lives here."""
+"""Plain data a test run takes and returns (RunSpec, RunResult, events). No challenges here."""
 
 from __future__ import annotations
 
@@ -6,17 +6,31 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-# Limits moved to the sandbox; re-exported here until runner/ is retired into judge/ + sandbox/.
-from tui_assess.sandbox.limits import Limits
+from tui_assess.sandbox.limits import LimitHit, Limits
+
+__all__ = [
+    "LimitHit",
+    "Limits",
+    "OutputChunk",
+    "Resources",
+    "ResourceSample",
+    "RunEvent",
+    "RunResult",
+    "RunSpec",
+    "RunStatus",
+    "TestFinished",
+    "TestOutcome",
+    "TestStarted",
+    "TestStatus",
+]
 
 RunStatus = Literal["pass", "fail", "error", "timeout", "limit", "cancelled"]
 TestStatus = Literal["pass", "fail", "error", "skip"]
-LimitHit = Literal["time", "memory", "processes", "output"]
 
 
 @dataclass
 class TestOutcome:
-    """One test's result, as streamed by the reporting plugin."""
+    """One test's result, as the judge reported it (or as the runner filled it in)."""
 
     __test__ = False  # not a pytest test class
 
@@ -30,11 +44,16 @@ class TestOutcome:
 
 @dataclass
 class Resources:
+    """What the candidate's processes used (measured from outside; the judge's own use is not
+    the candidate's)."""
+
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     max_procs: int = 0
     limit_hit: LimitHit | None = None
+    disk_mb: float = 0.0
+    """The most the run's writable space held at once."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +62,7 @@ class Resources:
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "max_procs": self.max_procs,
             "limit_hit": self.limit_hit,
+            "disk_mb": round(self.disk_mb, 1),
         }
 
 
@@ -65,8 +85,8 @@ class RunSpec:
     limits: Limits = field(default_factory=Limits)
     show_details: bool = True
     """False hides test source from messages and output (for hidden suites)."""
-    sandbox: Literal["auto", "namespaces", "rlimits"] = "auto"
-    """'auto' uses namespaces where the kernel allows them and falls back to rlimits."""
+    sandbox: str = "auto"
+    """'auto' (the best mode this machine allows), or 'namespaces', 'landlock', 'rlimits'."""
 
 
 @dataclass
@@ -87,6 +107,10 @@ class RunResult:
     samples: list[ResourceSample] = field(default_factory=list)
     run_id: str = ""
     """Name of the run's private temporary folder (unique per run; in the tests' paths)."""
+    judge: str = "isolated"
+    """Where verdicts came from: 'isolated' (a judge process outside the candidate's)."""
+    expected: list[str] = field(default_factory=list)
+    """Node ids of every test the judge collected (each is in `tests`, run or not)."""
 
     @classmethod
     def empty(cls) -> RunResult:
@@ -99,6 +123,7 @@ class RunResult:
             "tests": [asdict(t) for t in self.tests],
             "resources": self.resources.to_json(),
             "sandbox": self.sandbox,
+            "judge": self.judge,
             "guarantees": self.guarantees,
             "snapshot": self.snapshot,
             "reason": self.reason,
@@ -130,5 +155,5 @@ class OutputChunk:
     text: str
 
 
-#: Everything `run_tests(..., on_event=...)` may deliver (from a background thread).
+#: Everything `run_suite(..., on_event=...)` may deliver (from a background thread).
 RunEvent = TestStarted | TestFinished | ResourceSample | OutputChunk
