@@ -327,6 +327,9 @@ def test_the_workspace_screen_keeps_a_run_ready_and_ends_it_when_it_closes(tmp_p
     @async_test
     async def session() -> None:
         async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            # The side panes mount after the first paint.
+            await wait_until(pilot, lambda: bool(workspace_screen(app).query("#tests")))
             for _ in range(2):
                 await pilot.press("ctrl+r")
                 await wait_for_workers(pilot, "run", timeout=READY_S)
