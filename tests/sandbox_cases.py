@@ -1,4 +1,7 @@
-"""Hostile candidate code, as test files, and the checks every case must pass.
+"""Hostile candidate code (resource abuse) and the checks every case must pass.
+
+The attack lives where a candidate's would: in the workspace (`hostile.py`), run in the
+sandboxed candidate host; the test that calls it is trusted and runs in the judge.
 
 Shared by tests/test_hostile.py (as root, in each sandbox mode) and by the unprivileged-user
 run in tests/test_hostile_unprivileged.py, which executes this module as a script.
@@ -17,19 +20,24 @@ from pathlib import Path
 
 import psutil
 
-from tui_assess.runner.run import run_tests
-from tui_assess.runner.types import Limits, RunResult, RunSpec
+from tui_assess.judge.run import run_suite
+from tui_assess.judge.types import Limits, RunResult, RunSpec
+
+CALL_IT = "import hostile\n\n\ndef test_it():\n    hostile.run()\n"
+"""The trusted side of most cases: one test calling the candidate's code."""
 
 
 @dataclass(frozen=True)
 class Case:
     name: str
-    test_code: str
+    module: str
+    """hostile.py, in the workspace: the candidate's code."""
     limits: Limits
     expect_status: str
     expect_limit: str | None
     max_seconds: float
     words: str  # plain words the reason must contain
+    test_code: str = CALL_IT
 
 
 FAST = Limits(timeout_seconds=4, memory_mb=256, processes=24, output_kb=64)
@@ -37,7 +45,7 @@ FAST = Limits(timeout_seconds=4, memory_mb=256, processes=24, output_kb=64)
 CASES = [
     Case(
         "endless_loop",
-        "def test_spin():\n    while True:\n        pass\n",
+        "def run():\n    while True:\n        pass\n",
         FAST,
         "timeout",
         "time",
@@ -46,7 +54,7 @@ CASES = [
     ),
     Case(
         "sleep_past_wall",
-        "import time\ndef test_sleep():\n    time.sleep(600)\n",
+        "import time\n\n\ndef run():\n    time.sleep(600)\n",
         FAST,
         "timeout",
         "time",
@@ -58,7 +66,7 @@ CASES = [
         textwrap.dedent(
             """
             import os
-            def test_fork_storm():
+            def run():
                 while True:
                     try:
                         os.fork()
@@ -76,7 +84,7 @@ CASES = [
         "memory_bomb",
         textwrap.dedent(
             """
-            def test_grow():
+            def run():
                 hoard = []
                 while True:
                     hoard.append(bytearray(8 * 1024 * 1024))
@@ -94,7 +102,7 @@ CASES = [
         textwrap.dedent(
             """
             import os, sys
-            def test_flood():
+            def run():
                 chunk = b"y" * 65536
                 for _ in range(1700):  # about 110 MB, half to stdout, half to stderr
                     os.write(1, chunk)
@@ -112,7 +120,7 @@ CASES = [
         textwrap.dedent(
             """
             import os, subprocess, sys, time
-            def test_escape():
+            def run():
                 # A grandchild in its own session, whose parent exits at once.
                 pid = os.fork()
                 if pid == 0:
@@ -137,21 +145,21 @@ def network_case(port: int) -> Case:
     return Case(
         "loopback_listener",
         textwrap.dedent(
-            f"""
+            """
             import socket
-            def test_interfaces():
+            def interfaces():
                 print("INTERFACES", sorted(name for _, name in socket.if_nameindex()))
-            def test_reach_host_listener():
+            def reach(port):
                 s = socket.socket()
                 s.settimeout(2)
                 try:
-                    s.connect(("127.0.0.1", {port}))
+                    s.connect(("127.0.0.1", port))
                 except OSError as exc:
                     print("CONNECT", "refused", exc)
-                    return
+                    return "refused"
                 s.sendall(b"escaped")
                 print("CONNECT", "reached")
-                raise AssertionError("reached the host's loopback listener")
+                return "reached"
             """
         ),
         Limits(timeout_seconds=20, memory_mb=512, processes=24, output_kb=64),
@@ -159,6 +167,15 @@ def network_case(port: int) -> Case:
         None,
         20,
         "",
+        test_code=textwrap.dedent(
+            f"""
+            import hostile
+            def test_interfaces():
+                hostile.interfaces()
+            def test_reach_host_listener():
+                assert hostile.reach({port}) == "refused", "reached the host's loopback listener"
+            """
+        ),
     )
 
 
@@ -168,11 +185,11 @@ def run_case(case: Case, sandbox: str = "auto") -> tuple[RunResult, float, list[
         ws, tests = Path(tmp, "ws"), Path(tmp, "tests")
         ws.mkdir()
         tests.mkdir()
-        (ws / "placeholder.py").write_text("VALUE = 1\n")
+        (ws / "hostile.py").write_text(case.module)
         (tests / f"test_{case.name}.py").write_text(case.test_code)
-        spec = RunSpec(ws, tests, case.limits, sandbox=sandbox)  # type: ignore[arg-type]
+        spec = RunSpec(ws, tests, case.limits, sandbox=sandbox)
         start = time.monotonic()
-        result = run_tests(spec)
+        result = run_suite(spec)
         elapsed = time.monotonic() - start
     time.sleep(0.2)
     return result, elapsed, survivors_of(result.run_id)

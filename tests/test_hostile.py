@@ -12,15 +12,13 @@ import socket
 import pytest
 from sandbox_cases import CASES, check_case, network_case, run_case
 
-from tui_assess.runner.sandbox import namespaces_available
+from tui_assess.sandbox import modes
 
-NS_OK, NS_WHY = namespaces_available()
+NS_WHY = modes.unavailable("namespaces")
+NS_OK = not NS_WHY
 MODES = [
-    pytest.param(
-        "namespaces",
-        marks=pytest.mark.skipif(not NS_OK, reason=f"namespaces unavailable here: {NS_WHY}"),
-    ),
-    "rlimits",
+    pytest.param(m, marks=pytest.mark.skipif(bool(modes.unavailable(m)), reason=f"{m} unavailable here: {modes.unavailable(m)}"))
+    for m in modes.MODES
 ]
 
 

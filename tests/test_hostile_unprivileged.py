@@ -49,8 +49,8 @@ def unprivileged_user() -> str:
     return USER
 
 
-@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
-def test_hostile_cases_as_unprivileged_user(unprivileged_user: str, sandbox: str, tmp_path: Path) -> None:
+def _script_as_user(user: str, script: str, sandbox: str, tmp_path: Path) -> list[dict]:
+    """Run tests/SCRIPT SANDBOX as `user` in a bare environment; its JSON lines."""
     tmp_path.chmod(0o777)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -60,16 +60,21 @@ def test_hostile_cases_as_unprivileged_user(unprivileged_user: str, sandbox: str
         "TUI_ASSESS_HOME": str(tmp_path / "home"),
     }
     proc = subprocess.run(
-        ["runuser", "-u", unprivileged_user, "--", "env", "-i",
+        ["runuser", "-u", user, "--", "env", "-i",
          *(f"{k}={v}" for k, v in env.items()),
-         sys.executable, str(TESTS / "sandbox_cases.py"), sandbox],
+         sys.executable, str(TESTS / script), sandbox],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=400,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_hostile_cases_as_unprivileged_user(unprivileged_user: str, sandbox: str, tmp_path: Path) -> None:
+    results = _script_as_user(unprivileged_user, "sandbox_cases.py", sandbox, tmp_path)
     assert len(results) == 7
     by_case = {r["case"]: r for r in results}
     for r in results:
@@ -87,3 +92,23 @@ def test_hostile_cases_as_unprivileged_user(unprivileged_user: str, sandbox: str
             assert "CONNECT refused" in net["output_head"]
     # The process limit must come from the kernel for an ordinary user, not the monitor alone.
     assert "kernel" in by_case["fork_storm"]["guarantees"]["process_limit"]
+
+
+@pytest.mark.parametrize("sandbox", ["namespaces", "landlock", "rlimits"])
+def test_judge_hostile_corpus_as_unprivileged_user(
+    unprivileged_user: str, sandbox: str, tmp_path: Path
+) -> None:
+    """tests/judge_hostile_cases.py as the ordinary user: no attack beats the starter."""
+    results = _script_as_user(unprivileged_user, "judge_hostile_cases.py", sandbox, tmp_path)
+    starter, attacks = results[0], results[1:]
+    assert starter["attack"] == "starter" and starter["score"] > 0
+    assert len(attacks) == len(list((TESTS / "hostile" / "attacks").glob("*.py")))
+    for r in attacks:
+        assert not r["problems"], f"{r['attack']} ({r['mode']}): {r['problems']}"
+        assert r["score"] <= starter["score"]
+        if r["attack"] == "leak_source" and r["mode"] == "namespaces":
+            assert not r["found_tests"], "the hidden tests were visible to the candidate"
+    if sandbox == "rlimits":
+        assert {r["mode"] for r in results} == {"rlimits"}
+    else:  # a mode this user cannot have falls back, and the result says which ran
+        assert len({r["mode"] for r in results}) == 1

@@ -118,7 +118,7 @@ def call(fn, *args, **kwargs):
 def raise_(kind, *args):
     raise {"value": ValueError, "key": KeyError, "os": OSError, "limit": LimitError,
            "throttled": Throttled, "exit": SystemExit, "kbd": KeyboardInterrupt,
-           "stop": Stop}[kind](*args)
+           "stop": Stop, "genexit": GeneratorExit}[kind](*args)
 
 
 def call_and_reraise(fn):
@@ -310,6 +310,16 @@ def test_handle_forwards_attributes_calls_len_and_items(cand) -> None:
         _ = cache.nothing_here
 
 
+def test_a_handle_describes_itself_with_strings_and_nothing_more(cand) -> None:
+    fn = cand.echo
+    assert (fn.__name__, fn.__qualname__) == ("echo", "echo")
+    assert cand.Cache.__name__ == "Cache"
+    with pytest.raises(AttributeError):
+        _ = fn.__globals__  # other dunders are the judge's business, never forwarded
+    with pytest.raises(AttributeError):
+        _ = fn.__dict__
+
+
 def test_released_handles_are_released_in_the_host(host: HostConnection, cand) -> None:
     gc.collect()
     before = host.stats()["exports"]
@@ -410,6 +420,29 @@ def test_lent_sqlite_connection_works_on_the_thread_that_made_it(cand) -> None:
     conn.close()
 
 
+def test_a_lent_cursor_is_read_in_batches_and_a_generator_one_item_at_a_time(
+    host: HostConnection, cand
+) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+    before = host.ep.served
+    rows = cand.query(conn, "SELECT x FROM t ORDER BY x")
+    assert rows == [(i,) for i in range(2000)]
+    assert host.ep.served - before <= 12  # execute, iter, 8 batches of rows, the end
+    pulled: list[int] = []
+
+    def numbers():
+        for i in range(5):
+            pulled.append(i)
+            yield i
+
+    gen = numbers()
+    assert cand.call(next, gen) == 0 and pulled == [0]  # nothing read ahead of the candidate
+    assert cand.echo(list(range(3))) == [0, 1, 2]
+    conn.close()
+
+
 def test_candidate_threads_get_bounded_mirror_threads(cand) -> None:
     seen: set[int] = set()
     lock = threading.Lock()
@@ -498,12 +531,12 @@ def test_a_judge_exception_comes_back_as_the_original_object(cand) -> None:
     assert again.value is original
 
 
-@pytest.mark.parametrize("kind", ["exit", "kbd", "stop"])
+@pytest.mark.parametrize("kind", ["exit", "kbd", "genexit", "stop"])
 def test_base_exceptions_never_cross_as_themselves(cand, kind: str) -> None:
     with pytest.raises(CandidateBaseException) as info:
         cand.raise_(kind, 0)
     assert isinstance(info.value, Exception)
-    assert type(info.value).__name__ in {"SystemExit", "KeyboardInterrupt", "Stop"}
+    assert type(info.value).__name__ in {"SystemExit", "KeyboardInterrupt", "GeneratorExit", "Stop"}
 
 
 def test_a_pytest_outcome_raised_by_a_fake_is_not_replayed_as_a_skip(cand) -> None:

@@ -67,15 +67,19 @@ def test_pass_fail_skip_error_outcomes(tmp_path: Path) -> None:
     assert result.snapshot == digest_tree(ws)
 
 
-def test_syntax_error_in_candidate_code_is_an_error_run(tmp_path: Path) -> None:
+def test_syntax_error_in_candidate_code_fails_every_test_that_imports_it(tmp_path: Path) -> None:
     ws, td = make_run(
-        tmp_path, "def broken(:\n    pass\n", {"test_a.py": "import mod\ndef test_a(): pass\n"}
+        tmp_path,
+        "def broken(:\n    pass\n",
+        {"test_a.py": "import mod\ndef test_a(): pass\ndef test_b(): assert mod.X\n"},
     )
     result = run_tests(RunSpec(ws, td))
-    assert result.status == "error"
-    assert len(result.tests) == 1 and result.tests[0].status == "error"
-    assert "SyntaxError" in result.tests[0].message
-    assert "could not be loaded" in result.reason
+    assert result.status == "fail"
+    assert [t.name for t in result.tests] == ["test_a", "test_b"]  # the judge knows both
+    for t in result.tests:
+        assert t.status == "fail"
+        assert t.message.startswith("mod.py, line 1: SyntaxError"), t.message
+    assert "could not be imported" in result.reason
 
 
 def test_no_tests_is_an_error(tmp_path: Path) -> None:
@@ -209,7 +213,10 @@ def test_check_json_contract(tiny_challenge: Path, tmp_path: Path) -> None:
                         "resources", "snapshot"}
     assert doc["challenge"] == "tiny-sum" and doc["suite"] == "hidden" and doc["status"] == "fail"
     assert set(doc["tests"][0]) == {"name", "group", "status", "duration_s", "message", "weight"}
-    assert set(doc["resources"]) == {"wall_s", "cpu_s", "peak_rss_mb", "max_procs", "limit_hit"}
+    assert set(doc["resources"]) == {
+        "wall_s", "cpu_s", "peak_rss_mb", "max_procs", "limit_hit", "disk_mb"
+    }
+    assert doc["judge"] == "isolated" and "outside the candidate's" in doc["guarantees"]["verdicts"]
     assert doc["score"] == 15 and doc["max_score"] == 100
     shutil.copytree(tiny_challenge / "solution", ws, dirs_exist_ok=True)
     ok = cli("check", str(tiny_challenge), "--workspace", str(ws), "--hidden", "--json")

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
-from tui_assess.runner.run import EventSink, run_tests
-from tui_assess.runner.types import Resources, RunResult, RunSpec, TestOutcome
+from tui_assess.judge.run import EventSink, run_suite
+from tui_assess.judge.types import Resources, RunResult, RunSpec, TestOutcome
 
 Suite = Literal["visible", "hidden"]
 EQUAL_SHARE_MAX = 100.0
@@ -79,15 +79,32 @@ class CheckResult:
             "resources": self.run.resources.to_json(),
             "snapshot": self.run.snapshot,
             "sandbox": self.run.sandbox,
+            "judge": self.run.judge,
             "guarantees": self.run.guarantees,
             "reason": self.run.reason,
         }
 
 
-def score_tests(challenge: Challenge, suite: Suite, outcomes: list[TestOutcome]) -> CheckResult:
+def score_tests(
+    challenge: Challenge,
+    suite: Suite,
+    outcomes: list[TestOutcome],
+    expected: list[str] | None = None,
+) -> CheckResult:
     """Weights and score. Hidden suites score by the manifest's [[scoring]] groups, every group
     counted in max_score even when none of its tests ran (a run cut short never scores more);
-    visible suites, and challenges without groups, count every test the same, out of 100."""
+    visible suites, and challenges without groups, count every test the same, out of 100.
+
+    A group's weight is divided over its EXPECTED tests (every test the judge collected): a
+    test that never reported counts as failed, so reporting fewer tests never raises a score.
+    """
+    reported = {o.nodeid for o in outcomes}
+    outcomes = list(outcomes) + [
+        TestOutcome(n, n.partition("::")[2] or n, n.partition("::")[0], "fail", 0.0,
+                    "Never reported a result.")
+        for n in (expected or [])
+        if n not in reported
+    ]
     grouped: dict[str, list[TestOutcome]] = {}
     for o in outcomes:
         grouped.setdefault(challenge.group_of(o.file), []).append(o)
@@ -122,7 +139,7 @@ def run_check(
     suite: Suite = "visible",
     on_event: EventSink | None = None,
     cancel: threading.Event | None = None,
-    sandbox: Literal["auto", "namespaces", "rlimits"] = "auto",
+    sandbox: str = "auto",
 ) -> CheckResult:
     """Run one suite of a challenge's tests against a workspace folder (blocking)."""
     workspace = Path(workspace)
@@ -135,7 +152,7 @@ def run_check(
         show_details=(suite == "visible"),
         sandbox=sandbox,
     )
-    run = run_tests(spec, on_event=on_event, cancel=cancel)
-    result = score_tests(challenge, suite, run.tests)
+    run = run_suite(spec, on_event=on_event, cancel=cancel)
+    result = score_tests(challenge, suite, run.tests, run.expected)
     result.run = run
     return result

@@ -696,6 +696,8 @@ class Endpoint:
         self._chains: dict[int, Any] = {}  # chain -> inbox of the thread serving/waiting on it
         self._peer_threads = 0
         self.refused_threads = 0
+        self.served = 0
+        """Requests of the peer served so far (for tests and benchmarks)."""
         self._local = threading.local()
         self._next_chain = itertools.count(1)
         self._next_rid = itertools.count(1)
@@ -963,6 +965,7 @@ class Endpoint:
     # --- serving -------------------------------------------------------------------------
 
     def _serve_one(self, chain: int, msg: list[Any]) -> None:
+        self.served += 1
         rid = msg[2]
         try:
             op = msg[3]

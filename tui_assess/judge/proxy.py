@@ -30,6 +30,7 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +106,10 @@ class Placeholder:
         return f"<unavailable: {self._error}>"
 
 
+_DESCRIPTIVE = frozenset({"__name__", "__qualname__"})
+"""Dunders of a host object a test may read (`fn.__name__` in a message): plain strings."""
+
+
 def _refused_name(name: str) -> bool:
     """Names never sent to the host: dunders (pickle, inspect, copy...) and pytest's probes."""
     return (name.startswith("__") and name.endswith("__")) or name.startswith("_pytest")
@@ -122,6 +127,10 @@ class Handle:
 
     def __getattr__(self, name: str) -> Any:
         if _refused_name(name):
+            if name in _DESCRIPTIVE:  # fn.__name__ in a test's message: a string, or nothing
+                value = self._conn.request("get", self, name)
+                if isinstance(value, str) or value is None:
+                    return value
             raise AttributeError(name)
         if name in self._methods:
             return Method(self, name)
@@ -235,6 +244,8 @@ class ModuleProxy(types.ModuleType):
 
     _tui_conn: HostConnection
     _tui_handle: Handle | None
+    _tui_error: BaseException | None = None
+    """Why importing it in the host failed, if it did."""
 
     def __init__(self, name: str, conn: HostConnection, origin: str | None) -> None:
         super().__init__(name)
@@ -457,6 +468,15 @@ class HostConnection:
         conn.request("stats")  # this thread (the main one) is chain 1 from now on
         return conn
 
+    @classmethod
+    def dead(cls, reason: str, name: str = "host") -> HostConnection:
+        """A connection to a host that never started: every call fails with `reason`."""
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        conn = cls(ours, 0, name)
+        conn.ep._mark_gone(reason)
+        return conn
+
     # --- calls into the host ---------------------------------------------------------------
 
     def request(self, op: str, *args: Any) -> Any:
@@ -503,6 +523,8 @@ class HostConnection:
             return _call(obj, args[1], args[2])
         if len(args) == 1 and op in _UNARY:
             return _UNARY[op](obj)
+        if op == "nextn" and len(args) == 2 and type(args[1]) is int:
+            return _next_items(obj, args[1])
         if op == "getitem" and len(args) == 2:
             return obj[args[1]]
         if op == "contains" and len(args) == 2:
@@ -521,6 +543,17 @@ def _call(fn: Any, args: Any, kwargs: dict[str, Any]) -> Any:
     if type(args) is not list or not all(type(k) is str for k in kwargs):
         raise TypeError("bad call arguments")
     return fn(*args, **kwargs)
+
+
+def _next_items(obj: Any, most: int) -> list[Any]:
+    """The next items of a lent iterator: up to `most` rows of an SQLite cursor (reading a
+    result set ahead changes nothing), else one item; [] at the end."""
+    if isinstance(obj, sqlite3.Cursor):
+        return obj.fetchmany(max(1, min(most, 1024)))
+    try:
+        return [next(obj)]
+    except StopIteration:
+        return []
 
 
 def _repr(obj: Any) -> str:
@@ -580,7 +613,13 @@ class WorkspaceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return self.conn.module(spec.name, spec.origin)
 
     def exec_module(self, module: Any) -> None:
-        return None  # nothing runs in the judge: the host imports on first use
+        # Nothing runs in the judge: the host imports the module now. If it cannot, the test
+        # module that imported it still loads (so every test is known) and the failure is
+        # kept, for each test that uses the module to fail with it.
+        try:
+            module._tui_module()
+        except (ImportError, HostDied) as exc:
+            object.__setattr__(module, "_tui_error", exc)
 
 
 def _authorize(action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:
@@ -615,22 +654,32 @@ def guard_sqlite() -> Callable[[], None]:
     return undo
 
 
+def _process_clock(pid: int) -> float | None:
+    """CPU time of one process (all its threads, live or ended), in nanosecond resolution:
+    the kernel's per-process CPU clock, read from outside (clock_getcpuclockid)."""
+    clock_id = ((~pid) << 3) | 2  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+    try:
+        return time.clock_gettime(clock_id)
+    except OSError:
+        return None
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and all its descendants, from outside."""
+    """CPU time used so far by a process and everything it started, measured from outside."""
     import psutil
 
-    total = 0.0
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return total
+        return 0.0
+    total = 0.0
     for p in procs:
         try:
             t = p.cpu_times()
         except psutil.Error:
             continue
-        total += t.user + t.system
-        if p is root:
-            total += t.children_user + t.children_system
+        precise = _process_clock(p.pid)
+        total += precise if precise is not None else t.user + t.system
+        total += t.children_user + t.children_system  # children it has already waited for
     return total

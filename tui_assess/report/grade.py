@@ -96,14 +96,6 @@ def worker_probe() -> dict[str, Any]:
                      sandbox=next((m for m in order if not why[m]), "none"), note=note)
     except Exception as exc:  # a worker without a usable probe says so, it does not die
         facts.update(sandbox="unknown", note=f"{type(exc).__name__}: {exc}")
-    try:  # today's runner probes namespaces for real; it decides what a run gets until the
-        # trusted judge replaces it (then the sandbox package's answer above stands)
-        from tui_assess.runner.sandbox import choose_mode
-
-        mode, note = choose_mode("auto")
-        facts.update(sandbox=mode, note=note)
-    except Exception:
-        pass
     return facts
 
 

@@ -1,6 +1,5 @@
 """Restore is all-or-nothing; point-in-time restore picks the right backup."""
 
-import os
 import shutil
 from contextlib import closing
 from pathlib import Path
@@ -19,6 +18,8 @@ from _bk import (
     tree,
     write_upload,
 )
+
+from tui_assess.judge import candidate
 
 HOUR = 3600
 
@@ -126,7 +127,8 @@ def test_failed_swap_leaves_the_original_intact(history, monkeypatch):
     keys, files = live_note_keys(db_path), tree(uploads)
     db_bytes = db_path.read_bytes()
     calls = []
-    real_rename, real_replace = os.rename, os.replace
+    host_os = candidate.module("os")  # the fault goes into restore()'s process
+    real_rename, real_replace = host_os.rename, host_os.replace
 
     def failing(real):
         def wrapper(*args, **kwargs):
@@ -137,8 +139,8 @@ def test_failed_swap_leaves_the_original_intact(history, monkeypatch):
 
         return wrapper
 
-    monkeypatch.setattr(os, "rename", failing(real_rename))
-    monkeypatch.setattr(os, "replace", failing(real_replace))
+    monkeypatch.setattr(host_os, "rename", failing(real_rename))
+    monkeypatch.setattr(host_os, "replace", failing(real_replace))
     with pytest.raises(OSError):
         backup.restore(states[0][0], db_path, uploads)
     monkeypatch.undo()

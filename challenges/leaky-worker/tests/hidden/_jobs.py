@@ -1,12 +1,11 @@
 """Deterministic job files (random.Random(42)) and resource probes for the worker tests."""
 
-import gc
 import json
 import random
 import sqlite3
 from contextlib import closing, contextmanager
 
-import psutil
+from tui_assess.judge import candidate
 
 CUSTOMERS = ["acme", "globex", "initech", "umbrella", "hooli", "stark"]
 
@@ -80,18 +79,19 @@ class Jobs:
 
 
 def open_paths(under):
-    """Paths under the folder `under` that this process holds open."""
+    """Paths under the folder `under` that the worker's process holds open (seen from outside)."""
     prefix = str(under)
-    return sorted(f.path for f in psutil.Process().open_files() if f.path.startswith(prefix))
+    return sorted(f.path for f in candidate.process().open_files() if f.path.startswith(prefix))
 
 
 def fd_count():
-    return psutil.Process().num_fds()
+    return candidate.process().num_fds()
 
 
 @contextmanager
 def gc_paused():
     """Resources must be released when a job ends, not when the garbage collector runs."""
+    gc = candidate.module("gc")  # the collector of the worker's process
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()

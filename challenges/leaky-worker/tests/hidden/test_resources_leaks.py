@@ -1,11 +1,9 @@
 """Files and database connections are released when each job ends, on success and on failure."""
 
-import gc
-import warnings
-
 import pytest
 
 from _jobs import BAD_CONTENTS, fd_count, gc_paused, open_paths
+from tui_assess.judge import candidate
 
 SLACK = 2  # file descriptors the interpreter may legitimately open along the way
 
@@ -79,15 +77,18 @@ def test_missing_job_file_releases_the_connection(new_worker, jobs, tmp_path):
 def test_no_file_is_left_for_the_garbage_collector(new_worker, jobs, tmp_path):
     w = new_worker()
     batch = jobs.mixed(40, 30)
-    with warnings.catch_warnings(record=True) as caught:
+    warnings, gc = candidate.module("warnings"), candidate.module("gc")  # the worker's process
+    caught = []
+    with warnings.catch_warnings():
         warnings.simplefilter("always", ResourceWarning)
+        warnings.showwarning = lambda message, category, *where: caught.append((message, category))
         w.run(batch, threads=4)
         del w  # drops what the worker still holds (errors and their tracebacks)
         gc.collect()
     unclosed = [
-        str(c.message)
-        for c in caught
-        if issubclass(c.category, ResourceWarning)
-        and (str(tmp_path) in str(c.message) or "sqlite3.Connection" in str(c.message))
+        str(message)
+        for message, category in caught
+        if issubclass(category, ResourceWarning)
+        and (str(tmp_path) in str(message) or "sqlite3.Connection" in str(message))
     ]
     assert unclosed == [], f"{len(unclosed)} objects were closed by the garbage collector: {unclosed[:2]}"

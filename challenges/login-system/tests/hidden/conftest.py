@@ -1,8 +1,6 @@
-import hashlib
-import hmac
-import secrets
-
 import pytest
+
+from tui_assess.judge import candidate
 
 
 class FakeClock:
@@ -44,7 +42,8 @@ def svc(make_svc):
 
 
 def _patch_everywhere(monkeypatch, modules, name, wrapper_factory):
-    """Replace `name` on every module that has it (hashlib, and auth if it imported the name)."""
+    """Replace `name` on every module that has it (hashlib, and auth if it imported the name),
+    in the candidate's process: `modules` are candidate.module(...) proxies."""
     import auth
 
     for mod in list(modules) + [auth]:
@@ -68,6 +67,7 @@ def kdf_calls(monkeypatch):
 
         return factory
 
+    hashlib = candidate.module("hashlib")
     _patch_everywhere(monkeypatch, [hashlib], "scrypt", factory_for("scrypt"))
     _patch_everywhere(monkeypatch, [hashlib], "pbkdf2_hmac", factory_for("pbkdf2_hmac"))
     return calls
@@ -85,5 +85,6 @@ def compare_calls(monkeypatch):
 
         return wrapper
 
-    _patch_everywhere(monkeypatch, [hmac, secrets], "compare_digest", factory)
+    modules = [candidate.module("hmac"), candidate.module("secrets")]
+    _patch_everywhere(monkeypatch, modules, "compare_digest", factory)
     return calls

@@ -1,11 +1,12 @@
 """Many threads, one bucket: exactly `burst` requests get through at a frozen instant."""
 
-import sys
 import threading
 
 import pytest
 
 from limiter import TokenBucketLimiter
+
+from tui_assess.judge import candidate
 
 THREADS = 16
 CALLS = 60
@@ -17,10 +18,17 @@ TRIALS = 12
 def frequent_switches():
     # Switch threads every microsecond instead of every 5 ms, so an unlocked
     # read-modify-write is interleaved in practice rather than once in a blue moon.
+    sys = candidate.module("sys")  # the limiter's process, where the race would happen
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     yield
     sys.setswitchinterval(old)
+
+
+def _frozen_clock():
+    """A clock stopped at 500.0 s that lives in the limiter's process, so that the threads'
+    many reads of it do not each cross back to the test (functools.partial(float, 500.0))."""
+    return candidate.module("functools").partial(candidate.module("builtins").float, 500.0)
 
 
 def _hammer(lim, client_ids):
@@ -51,7 +59,7 @@ def _hammer(lim, client_ids):
 
 def test_exactly_burst_allowed_when_threads_race_one_client(frequent_switches):
     for trial in range(TRIALS):
-        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST, clock=lambda: 500.0)
+        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST, clock=_frozen_clock())
         allowed = _hammer(lim, [f"client-{trial}"])
         assert allowed == BURST, f"trial {trial}: {allowed} allowed, burst is {BURST}"
 
@@ -59,7 +67,7 @@ def test_exactly_burst_allowed_when_threads_race_one_client(frequent_switches):
 def test_exactly_burst_per_client_when_threads_race_several_clients(frequent_switches):
     ids = ["x", "y", "z"]
     for trial in range(TRIALS // 2):
-        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST // 2, clock=lambda: 500.0)
+        lim = TokenBucketLimiter(rate_per_s=1, burst=BURST // 2, clock=_frozen_clock())
         allowed = _hammer(lim, ids)
         assert allowed == len(ids) * (BURST // 2), (
             f"trial {trial}: {allowed} allowed for 3 clients with a burst of {BURST // 2} each"
