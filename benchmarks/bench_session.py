@@ -65,7 +65,8 @@ def bench_record_cost(folder: Path, n: int = 20_000) -> dict[str, float]:
 
 
 def simulate_session(path: Path, hours: float = HOURS, runs: int = RUNS,
-                     seed: int = 1) -> dict[str, Any]:
+                     seed: int = 1, **options: Any) -> dict[str, Any]:
+    """The scripted session; ``options`` go to the recorder (``format_version=1``)."""
     rnd = random.Random(seed)
     source = (ROOT / "tui_assess" / "session" / "recorder.py").read_text()
     workspace = {
@@ -75,7 +76,7 @@ def simulate_session(path: Path, hours: float = HOURS, runs: int = RUNS,
     }
     rec = SessionRecorder.create(path, challenge_id="slow-query", challenge_hash="0" * 64,
                                  mode="exam", deadline=time.time() + hours * 3600,
-                                 candidate="bench", files=workspace)
+                                 candidate="bench", files=workspace, **options)
     clock = [0.0]
     wall0 = time.time()
     rec._now = lambda: (clock[0], wall0 + clock[0])  # type: ignore[method-assign]

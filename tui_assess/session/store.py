@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -386,7 +387,6 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 # shadow the stored tables, so every query written for version 1 reads version 2 unchanged.
 
 LINK_BYTES = 32
-_JSON = json.JSONDecoder()
 
 
 def pack_events(rows: list[tuple[Any, ...]]) -> tuple[int, int, int, bytes, bytes]:
@@ -397,15 +397,18 @@ def pack_events(rows: list[tuple[Any, ...]]) -> tuple[int, int, int, bytes, byte
     return rows[0][0], rows[-1][0], len(text), zlib.compress(text, 9), links
 
 
+#: One canonical line: [seq,t,wall,"kind",payload]; the kind is a JSON string.
+_LINE = re.compile(r'\[(-?[0-9]+),([^,]+),([^,]+),("(?:[^"\\]|\\.)*"),(.*)\]', re.DOTALL)
+
+
 def _unpack_line(line: str) -> tuple[int, float, float, str, str]:
     """seq, t, wall, kind, payload text of one canonical line; ValueError when malformed."""
-    if not (line.startswith("[") and line.endswith("]")):
+    m = _LINE.fullmatch(line)
+    if m is None:
         raise ValueError("not an event")
-    seq, t, wall, rest = line[1:-1].split(",", 3)
-    kind, end = _JSON.raw_decode(rest)
-    if not isinstance(kind, str) or rest[end:end + 1] != ",":
-        raise ValueError("not an event")
-    return int(seq), float(t), float(wall), kind, rest[end + 1:]
+    seq, t, wall, kind, payload = m.groups()
+    return int(seq), float(t), float(wall), (json.loads(kind) if "\\" in kind else kind[1:-1]), \
+        payload
 
 
 def unpack_events(first_seq: int, size: object, data: object, links: object
