@@ -18,9 +18,13 @@ from test_session_support import START_FILES, new_recorder, timed_recorder
 
 from tui_assess.session import SessionRecorder, Timeline, origins, verify
 from tui_assess.session.activity import parse_moment
-from tui_assess.session.store import Event, apply_edit
+from tui_assess.session.store import Event
 
 # ----------------------------------------------------------------- the reference implementation
+# The documented rules (tui_assess/session/origins.py), the slow and obvious way: a file is a
+# list of (character, event) pairs, and every line is found again from the whole text.
+
+RANK = ["paste", "external", "outside", "resume", "reset", "typed", "start"]
 
 
 def _ends(a: list[str], b: list[str]) -> tuple[int, int]:
@@ -33,24 +37,89 @@ def _ends(a: list[str], b: list[str]) -> tuple[int, int]:
     return p, s
 
 
-def _relabel(old_text: str, new_text: str, old: list[Any], label: Any, whole: bool) -> list[Any]:
-    """The documented rule, computed the slow way on whole files."""
-    a, b = old_text.split("\n"), new_text.split("\n")
-    p, s = _ends(a, b)
-    middle = [label] * (len(b) - p - s)
-    if not whole and len(a) - p - s > 0:
-        sm = difflib.SequenceMatcher(None, a[p:len(a) - s], b[p:len(b) - s], autojunk=False)
-        for tag, i1, i2, j1, _j2 in sm.get_opcodes():
-            if tag == "equal":
-                middle[j1:j1 + i2 - i1] = old[p + i1:p + i2]
-    return old[:p] + middle + old[len(old) - s:]
+class RefFile:
+    def __init__(self, text: str, seq: int) -> None:
+        self.chars = [(c, seq) for c in text]
+        self.last = seq
+
+    @property
+    def text(self) -> str:
+        return "".join(c for c, _ in self.chars)
+
+    def lines(self) -> list[list[tuple[str, int]]]:
+        """Each line's characters followed by its newline (if it has one)."""
+        out: list[list[tuple[str, int]]] = [[]]
+        for c, s in self.chars:
+            out[-1].append((c, s))
+            if c == "\n":
+                out.append([])
+        return out
+
+    def edit(self, offset: int, deleted: int, inserted: str, seq: int) -> None:
+        text = self.text
+        end = min(offset + deleted, len(text))
+        removed = text[offset:end]
+        if removed == inserted:
+            return
+        self.chars = self.chars[:offset] + [(c, seq) for c in inserted] + self.chars[end:]
+        self.last = seq
+        whole = (offset == 0 or text[offset - 1] == "\n") and removed.endswith("\n") or \
+            removed.startswith("\n") and (end == len(text) or text[end] == "\n")
+        if removed and not whole:
+            beside = [i for i in (offset - 1, offset + len(inserted))
+                      if 0 <= i < len(self.chars) and self.chars[i][0] != "\n"]
+            if not beside:  # the line is empty now: mark the newline that ends it
+                right = offset + len(inserted)
+                beside = [right if right < len(self.chars) else offset - 1]
+                beside = [i for i in beside if 0 <= i < len(self.chars)]
+            for i in beside:
+                self.chars[i] = (self.chars[i][0], seq)
+
+    def replace(self, new_text: str, seq: int) -> None:
+        if new_text == self.text:
+            return
+        old = self.lines()
+        old_text = [("".join(c for c, _ in line)).rstrip("\n") for line in old]
+        new_text_lines = new_text.split("\n")
+        p, s = _ends(old_text, new_text_lines)
+        kept = {j: j for j in range(p)}
+        kept |= {j: j + len(old) - len(new_text_lines)
+                 for j in range(len(new_text_lines) - s, len(new_text_lines))}
+        a, b = old_text[p:len(old) - s], new_text_lines[p:len(new_text_lines) - s]
+        if a and b:
+            sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            for tag, i1, i2, j1, _j2 in sm.get_opcodes():
+                if tag == "equal":
+                    kept |= {p + j1 + k: p + i1 + k for k in range(i2 - i1)}
+        chars: list[tuple[str, int]] = []
+        for j, line in enumerate(new_text_lines):
+            i = kept.get(j)
+            body = [cs for cs in old[i] if cs[0] != "\n"] if i is not None else \
+                [(c, seq) for c in line]
+            chars += body
+            if j < len(new_text_lines) - 1:
+                had = i is not None and old[i] and old[i][-1][0] == "\n"
+                chars.append(old[i][-1] if had and i is not None else ("\n", seq))
+        self.chars, self.last = chars, seq
+
+    def origins(self, labels: dict[int, tuple[Any, ...]]) -> list[Any]:
+        lines = self.lines()
+        out = []
+        for n, line in enumerate(lines):
+            seqs = {s for c, s in line if c != "\n"}
+            if not seqs:  # an empty line: the newlines around it
+                seqs = {s for c, s in line} | ({lines[n - 1][-1][1]} if n else set())
+            seqs = seqs or {self.last}
+            shown = min(seqs, key=lambda q: (RANK.index(labels[q][0]), -q))
+            kinds = sorted({labels[q][0] for q in seqs}, key=RANK.index)
+            out.append((labels[shown], max(seqs), tuple(kinds)))
+        return out
 
 
 def reference(events: list[Event], blob: Any) -> dict[int, dict[str, list[Any]]]:
-    """Every file's line origins, as (kind, seq[, paste length]), after every event: replayed
-    from the first event with whole-text operations only."""
-    texts: dict[str, str] = {}
-    labels: dict[str, list[Any]] = {}
+    """Every file's line origins after every event, replayed from the first event."""
+    files: dict[str, RefFile] = {}
+    labels: dict[int, tuple[Any, ...]] = {}
     pasted: dict[str, Event] = {}
     started = False
     out: dict[int, dict[str, list[Any]]] = {}
@@ -61,47 +130,40 @@ def reference(events: list[Event], blob: Any) -> dict[int, dict[str, list[Any]]]
         elif ev.kind == "edit":
             started = True
             path = p["path"]
-            label: Any = ("typed", ev.seq)
+            labels[ev.seq] = ("typed", ev.seq)
             if p["text"] and path in pasted:
-                label = ("paste", ev.seq, pasted.pop(path).payload["length"])
-            if path not in texts:
-                texts[path], labels[path] = "", [label]
-            new = apply_edit(texts[path], p["offset"], p["deleted"], p["text"])
-            labels[path] = _relabel(texts[path], new, labels[path], label, whole=True)
-            texts[path] = new
+                labels[ev.seq] = ("paste", ev.seq, pasted.pop(path).payload["length"])
+            files.setdefault(path, RefFile("", ev.seq)).edit(p["offset"], p["deleted"],
+                                                              p["text"], ev.seq)
         elif ev.kind == "external_change":
             started = True
-            path = p["path"]
+            labels[ev.seq] = ("external", ev.seq)
             if p.get("deleted"):
-                texts.pop(path, None)
-                labels.pop(path, None)
+                files.pop(p["path"], None)
+            elif p["path"] in files:
+                files[p["path"]].replace(blob(p["blob"]), ev.seq)
             else:
-                new = blob(p["blob"])
-                label = ("external", ev.seq)
-                labels[path] = (_relabel(texts[path], new, labels[path], label, whole=False)
-                                if path in texts else [label] * len(new.split("\n")))
-                texts[path] = new
+                files[p["path"]] = RefFile(blob(p["blob"]), ev.seq)
         elif ev.kind == "keyframe":
             kind = {"resume": "resume", "reset": "reset"}.get(p["reason"], "outside")
-            label = ("start" if not started else kind, ev.seq)
-            for path in list(texts):
-                if path not in p["files"]:
-                    del texts[path], labels[path]
+            labels[ev.seq] = ("start" if not started else kind, ev.seq)
+            for path in [f for f in files if f not in p["files"]]:
+                del files[path]
             for path, digest in p["files"].items():
-                new = blob(digest)
-                if not started or path not in texts:
-                    labels[path] = [label] * len(new.split("\n"))
-                elif new != texts[path]:
-                    labels[path] = _relabel(texts[path], new, labels[path], label, whole=False)
-                texts[path] = new
+                if not started or path not in files:
+                    files[path] = RefFile(blob(digest), ev.seq)
+                else:
+                    files[path].replace(blob(digest), ev.seq)
             started = True
-        out[ev.seq] = {path: list(v) for path, v in labels.items()}
+        out[ev.seq] = {path: f.origins(labels) for path, f in files.items()}
     return out
 
 
-def as_labels(found: list[origins.Origin]) -> list[Any]:
-    return [(o.kind, o.seq, o.paste_length) if o.kind == "paste" else (o.kind, o.seq)
-            for o in found]
+def as_labels(found: list[origins.LineOrigin]) -> list[Any]:
+    def label(o: origins.Origin) -> tuple[Any, ...]:
+        return (o.kind, o.seq, o.paste_length) if o.kind == "paste" else (o.kind, o.seq)
+
+    return [(label(lo.shown), lo.latest.seq, lo.kinds) for lo in found]
 
 
 # ----------------------------------------------------------------- the property test
@@ -187,7 +249,7 @@ def test_origins_agree_with_the_reference_at_every_event(
                     continue
                 assert got is not None, (seq, name)
                 assert got.text == tl.state_at(seq=seq)[name]
-                assert got.lines == got.text.split("\n")
+                assert len(got.seqs) == len(got.text)
                 assert as_labels(tl.origins(name, seq)) == want, (seq, name)
             assert {n: fl.text for n in model if (fl := tl.lines_at(n)) is not None} == model
 
@@ -198,32 +260,60 @@ def test_origins_agree_with_the_reference_at_every_event(
 def test_origins_say_how_each_line_got_its_text(tmp_path: Path) -> None:
     path = tmp_path / "s.tasession"
     rec, clock = timed_recorder(path)
-    text = START_FILES["report.py"]  # "def report():\n    return 1\n"
-    clock[0] = 5.0
-    rec.edit("report.py", len(text) - 2, 1, "42")        # typed: line 2 re-attributed
-    text = "def report():\n    return 42\n"
-    clock[0] = 6.0
-    rec.edit("report.py", 13, 0, "\n")                   # Enter at the end of line 1
-    text = "def report():\n\n    return 42\n"
-    clock[0] = 7.0
-    block = "# from the internet\nimport os"
-    rec.paste("report.py", block)
-    rec.edit("report.py", 0, 0, block + "\n")
-    text = block + "\n" + text
-    clock[0] = 9.0
+    text = START_FILES["report.py"]
+
+    def edit(t: float, offset: int, deleted: int, inserted: str) -> None:
+        nonlocal text
+        clock[:] = [t, clock[1] + 1]
+        rec.edit("report.py", offset, deleted, inserted)
+        text = text[:offset] + inserted + text[offset + deleted:]
+
+    edit(5, text.index("1"), 1, "42")            # "    return 42": a starter line changed
+    edit(6, text.index("\n"), 0, "\n")           # Enter at the end of "def report():"
+    edit(7, 0, 0, "# fast")                      # a comment typed above it,
+    edit(7.5, 6, 0, "\n")                        # then Enter: "def report():" is not claimed
+    clock[0] = 8
+    rec.paste("report.py", "import os\n")
+    edit(8, 0, 0, "import os\n")                 # pasted,
+    edit(9, 6, 0, "!")                           # then one character typed into it
+    edit(10, text.index("return "), 7, "")       # a word deleted from a line
+    clock[:] = [11, clock[1] + 1]
     rec.external_change("notes.md", "# notes\nwritten elsewhere\n")
     rec.close()
+    assert text == "import! os\n# fast\ndef report():\n\n    42\n"
     with Timeline.open(path) as tl:
         found = tl.origins("report.py")
-        seqs = {e.kind: e.seq for e in tl.events()}
-        kinds = [o.kind for o in found]
         notes = tl.origins("notes.md")
-    assert kinds == ["paste", "paste", "start", "typed", "typed", "start"]
-    assert found[0].paste_length == len(block) and found[0].paste_seq == seqs["paste"]
-    assert found[0].describe().startswith(f"pasted ({len(block)} characters) at 0:07")
-    assert found[3].t == 6.0 and found[4].t == 5.0  # Enter made line 4; line 5 was typed at 5 s
-    assert [o.kind for o in notes] == ["start", "external", "start"]
-    assert notes[1].describe() == f"changed outside the app at 0:09 (event {seqs['external_change']})"
+        seqs = {e.kind: e.seq for e in tl.events()}
+        assert tl.lines_at("report.py") is not None
+    assert [o.kind for o in found] == ["paste", "typed", "start", "typed", "typed", "start"]
+    pasted = found[0]
+    assert pasted.kinds == ("paste", "typed") and pasted.latest.t == 9.0
+    assert pasted.shown.paste_length == len("import os\n")
+    assert pasted.shown.paste_seq == seqs["paste"]
+    assert pasted.describe().startswith("pasted (10 characters) at 0:08")
+    assert "last changed: typed here at 0:09" in pasted.describe()
+    assert found[3].latest.t == 6.0                # the empty line Enter made
+    assert found[4].latest.t == 10.0 and found[4].kinds == ("typed", "start")
+    assert [o.kind for o in notes] == ["start", "external", "external"]
+    assert notes[1].describe() == \
+        f"changed outside the app at 0:11 (event {seqs['external_change']})"
+
+
+def test_deleting_whole_lines_changes_no_other_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.tasession"
+    rec = new_recorder(path)
+    rec.edit("notes.md", 0, 0, "a\nb\nc\n")      # "a\nb\nc\n# notes\n"
+    rec.edit("notes.md", 2, 2, "")                # "b\n" removed from its line start
+    rec.edit("notes.md", 1, 2, "")                # "\nc" removed from the end of "a"
+    rec.close()
+    with Timeline.open(path) as tl:
+        found = tl.origins("notes.md")
+        first_edit = next(e.seq for e in tl.events() if e.kind == "edit")
+        assert tl.lines_at("notes.md").text == "a\n# notes\n"  # type: ignore[union-attr]
+    assert [(o.kind, o.latest.seq) for o in found[:2]] == [("typed", first_edit),
+                                                           ("start", found[1].latest.seq)]
+    assert found[1].latest.seq < first_edit
 
 
 def test_resume_and_reset_are_origins(tmp_path: Path) -> None:
@@ -241,8 +331,9 @@ def test_resume_and_reset_are_origins(tmp_path: Path) -> None:
         resumed = next(e.seq for e in tl.events() if e.kind == "resumed")
         after_resume = tl.origins("report.py", resumed + 1)
         final = tl.origins("report.py")
-    assert [o.kind for o in after_resume] == ["start", "resume", "start"]
-    assert [o.kind for o in final] == ["start", "reset", "start"]
+    # The last, empty line takes the newline before it: it ends a line the change made.
+    assert [o.kind for o in after_resume] == ["start", "resume", "resume"]
+    assert [o.kind for o in final] == ["start", "reset", "reset"]
     assert "restored by a reset" in final[1].describe()
 
 
@@ -287,7 +378,11 @@ def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
     clock[0] = 55.0
     rec.focus_gained()
     clock[0] = 65.0
-    rec.record("terminal_command", command="ls -la")  # the terminal pane's kind
+    rec.record("terminal_input", text="ls -la\r")  # the terminal pane's kinds: keys,
+    rec.record("terminal_command", text="ls -la")   # the command line the shell took,
+    rec.record("terminal_output", text="total 8\r\n")  # and what it printed
+    clock[0] = 68.0
+    rec.record("terminal_input", text="x" * 300, pasted=True)  # a large paste into the shell
     clock[0] = 75.0
     rec.resource_sample(app_cpu=1.0, app_rss_mb=1.0, sys_cpu=1.0, sys_mem=1.0)
     clock[0] = 85.0
@@ -299,13 +394,20 @@ def test_activity_buckets_show_the_most_notable_thing(tmp_path: Path) -> None:
         bar = tl.activity(10.0)
         steps = tl.steps()
         kinds = tl.kinds
+        signals = tl.integrity_signals()
+        for width in range(40, 200):  # the bar asks for duration / width: never a cell more
+            assert len(tl.activity(tl.duration / width)) == width
     assert [b.kind for b in bar] == ["typing", "paste", "run_fail", "away", "away", "away",
-                                     "terminal", "idle", "run_pass", "other"]
+                                     "paste", "idle", "run_pass", "other"]
+    assert bar[6].counts == {"terminal": 1, "paste": 1}
     assert bar[2].counts == {"other": 1, "run_fail": 1}
     assert all(b.t1 - b.t0 == pytest.approx(10.0) for b in bar[:-1])
     stepped = {kinds[tl.index_of(s)] for s in steps}
     assert "resource_sample" not in stepped and "keyframe" not in stepped
     assert {"edit", "paste", "run_end", "terminal_command", "focus_lost"} <= stepped
+    assert not {"terminal_output"} & stepped
+    assert [s.detail for s in signals if s.kind == "large_paste"] == [
+        "300 characters pasted into the terminal."]
     with pytest.raises(ValueError):
         tl.activity(0)
 

@@ -128,8 +128,9 @@ def tmux_practice(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
-def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) -> None:
-    t, home = tmux_practice
+def fix_save_and_run(t: Tmux, home: Path) -> Path:
+    """In the practice TUI on fix-sum: replace "- b" by "+ b" on line 5, save, run the visible
+    tests until they pass; returns calc.py (also used by tests/test_replay_tmux.py)."""
     t.wait_for("The invoice total is wrong", timeout=30)
     t.wait_for("return a - b", timeout=10)
     # The editor has focus on calc.py: go to line 5, end of line, replace "- b" by "+ b",
@@ -150,6 +151,12 @@ def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) ->
         time.sleep(0.1)
     t.send("C-r")
     t.wait_for("2 passed, 0 failed", timeout=90)
+    return calc
+
+
+def test_practice_edit_save_run_submit_quit(tmux_practice: tuple[Tmux, Path]) -> None:
+    t, home = tmux_practice
+    calc = fix_save_and_run(t, home)
     t.send("C-g")
     t.wait_for("Submit your solution", timeout=10)
     t.send("Enter")

@@ -334,6 +334,33 @@ def session_export_cmd(file: Path, fmt: str, output: Path | None) -> None:
             raise UserError(f"{output} cannot be written: {exc.strerror or exc}.") from None
 
 
+@main.command("replay")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--challenge", "challenge", default=None,
+              help="The challenge (bundled slug or folder) whose tests r re-runs, when the "
+                   "recorded one is not bundled here.")
+def replay_cmd(session: Path, challenge: str | None) -> None:
+    """Replay SESSION in the TUI: watch, seek, search and diff it, see where every line came
+    from, and re-run the tests on the code at any moment. Opens files that fail verify too
+    (and says so first)."""
+    from tui_assess.challenge.catalog import bundled_dir, resolve
+    from tui_assess.session.timeline import Timeline
+
+    timeline = Timeline.open(session)
+    try:
+        recorded = str((timeline.session_start or {}).get("challenge_id") or "")
+        if challenge is not None:
+            ch = resolve(challenge)
+        elif recorded and (bundled_dir() / recorded).is_dir():
+            ch = resolve(recorded)
+        else:
+            ch = None
+        from tui_assess.ui.app import AssessApp
+        from tui_assess.ui.screens.replay import ReplayScreen
+
+        AssessApp(start_screen=ReplayScreen(timeline, challenge=ch)).run()
+    finally:
+        timeline.close()
 def write_output(text: str, output: Path | None) -> None:
     """Text to a file (UTF-8; characters it cannot hold become U+FFFD) or to stdout."""
     if output is None:

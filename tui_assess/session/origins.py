@@ -1,33 +1,34 @@
-"""Where every line came from: each line's *origin*, the event that gave it its present text.
+"""Where every line came from: which events gave a line's characters their text.
 
-The rule, for any change that turns a file's lines ``old`` into ``new`` (an edit, a change made
-outside the app, a keyframe that differs from the replayed text):
+Every character of every file carries the event that put it there: ``start`` (in the files
+when the session began: starter code, or the workspace as it was), ``typed``, ``paste`` (the
+edit a paste made, with the paste's size and time), ``external`` (changed outside the app, seen
+by the app), ``outside`` (a keyframe found the file different from the replayed edits: changed
+without the app seeing it), ``resume`` (different when the session was resumed: unsaved edits
+lost in a crash, or changes made while the app was closed), ``reset`` (restored by a reset to
+the starter files). A deletion marks the characters on either side of it (it changed their
+line), unless it removed whole lines. A change that replaces a whole file (outside the app, a
+keyframe) keeps the characters of the lines ``difflib`` matches and gives its own origin to
+the rest.
 
-1. lines in the longest common prefix of ``old`` and ``new`` keep their origin, then lines in the
-   longest common suffix of what is left (never overlapping the prefix);
-2. between them, an edit (one contiguous change) gives every line its own origin; any other
-   change is matched line by line (``difflib``, no junk heuristic) and only the lines that differ
-   get its origin.
-
-So typing a character re-attributes its line, pressing Enter at the end of a line leaves that
-line alone and attributes the new one, and a file rewritten on disk attributes only the lines
-that changed. A line's origin kind says how: ``start`` (in the files when the session began:
-starter code, or the workspace as it was), ``typed``, ``paste`` (the edit a paste made, with
-the paste's size and time), ``external`` (changed outside the app, seen by the app), ``outside``
-(a keyframe found the file different from the replayed edits: changed without the app seeing
-it), ``resume`` (different when the session was resumed: unsaved edits lost in a crash, or
-changes made while the app was closed), ``reset`` (restored by a reset to the starter files).
+A line's origin (:class:`LineOrigin`) is then read off its characters: the most notable kind
+among them (``paste`` first, ``start`` last: a starter line with one character changed shows
+as typed; a typed line with a pasted word in it, as pasted) and the latest event among them,
+the moment the line got its present text (``o`` in replay jumps there). An empty line takes
+the newlines around it. So pressing Enter in the middle of a starter line leaves both halves
+starter code, and typing a comment above a line does not claim the line.
 
 Headless: :class:`OriginIndex` is built by one pass over a session (checkpoints at keyframes and
-every ``CHECKPOINT_EVERY`` changes), so the lines of any file at any moment cost one checkpoint
-copy and at most that many events.
+every ``CHECKPOINT_EVERY`` changes), so any file at any moment costs one checkpoint copy and
+at most that many events.
 """
 
 from __future__ import annotations
 
 import bisect
 import difflib
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from tui_assess.session import store
 
 ORIGIN_KINDS = ("start", "typed", "paste", "external", "outside", "resume", "reset")
 #: Text-changing events between two checkpoints of the index (bounds every lookup).
-CHECKPOINT_EVERY = 200
+CHECKPOINT_EVERY = 100
 #: Above this many differing lines, an outside change is attributed as one block (difflib's
 #: matching is quadratic in the worst case).
 DIFF_MAX_LINES = 4000
@@ -47,12 +48,12 @@ TEXT_KINDS = ("keyframe", "edit", "external_change", "paste")
 
 @dataclass(frozen=True)
 class Origin:
-    """How a line got its present text."""
+    """An event that gave characters their text."""
 
     kind: str
     """One of ORIGIN_KINDS."""
     seq: int
-    """The event that gave the line its present text (``o`` in replay jumps there)."""
+    """The event."""
     t: float
     """Seconds since the session started."""
     paste_length: int | None = None
@@ -75,6 +76,42 @@ class Origin:
         return words.get(self.kind, f"{self.kind} {at}")
 
 
+#: Origin kinds, most notable first: a line shows the most notable kind among its characters.
+NOTABLE = ("paste", "external", "outside", "resume", "reset", "typed", "start")
+_RANK = {k: i for i, k in enumerate(NOTABLE)}
+
+
+@dataclass(frozen=True)
+class LineOrigin:
+    """Where one line's characters came from."""
+
+    shown: Origin
+    """The most notable origin among the line's characters (the latest of that kind)."""
+    latest: Origin
+    """The last event that changed the line: the moment it got its present text."""
+    kinds: tuple[str, ...]
+    """Every origin kind among its characters, most notable first."""
+
+    @property
+    def kind(self) -> str:
+        return self.shown.kind
+
+    def describe(self) -> str:
+        if self.latest == self.shown:
+            return self.shown.describe()
+        return f"{self.shown.describe()}; last changed: {self.latest.describe()}"
+
+
+def line_origin(seqs: Iterable[int], origin_of: Mapping[int, Origin]) -> LineOrigin:
+    """The LineOrigin of a line whose characters (or, for an empty line, the newlines around
+    it) carry ``seqs``."""
+    found = [origin_of[s] for s in set(seqs)]
+    shown = min(found, key=lambda o: (_RANK.get(o.kind, len(NOTABLE)), -o.seq))
+    latest = max(found, key=lambda o: o.seq)
+    kinds = tuple(sorted({o.kind for o in found}, key=lambda k: _RANK.get(k, len(NOTABLE))))
+    return LineOrigin(shown, latest, kinds)
+
+
 def clock(t: float) -> str:
     """Session time as ``m:ss`` or ``h:mm:ss``."""
     m, s = divmod(int(max(t, 0.0)), 60)
@@ -82,104 +119,146 @@ def clock(t: float) -> str:
     return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
 
 
-def split_lines(text: str) -> list[str]:
-    """A file's lines as replay shows them: split on ``\\n`` only (``""`` is one empty line)."""
-    return text.split("\n")
+def _seqs(seq: int, n: int) -> array[int]:
+    return array("i", [seq]) * n
 
 
 # ---------------------------------------------------------------------------- one file
 
 
 @dataclass
-class FileLines:
-    """One file's text, its lines and each line's origin (an event seq)."""
+class FileChars:
+    """One file's text and, for each character, the event that put it there."""
 
     text: str
-    lines: list[str]
-    origins: list[int]
+    seqs: array[int]
+    last: int
+    """The latest event that changed the file (the origin of a file that is all empty)."""
 
     @classmethod
-    def new(cls, text: str, seq: int) -> FileLines:
-        lines = split_lines(text)
-        return cls(text, lines, [seq] * len(lines))
+    def new(cls, text: str, seq: int) -> FileChars:
+        return cls(text, _seqs(seq, len(text)), seq)
 
-    def copy(self) -> FileLines:
-        return FileLines(self.text, list(self.lines), list(self.origins))
+    def copy(self) -> FileChars:
+        return FileChars(self.text, array("i", self.seqs), self.last)
 
-    def apply_edit(self, offset: int, deleted: int, inserted: str, seq: int) -> None:
-        """``store.apply_edit``, keeping each line's origin by the module's rule."""
+    @property
+    def lines(self) -> list[str]:
+        """The lines as replay shows them: split on ``\\n`` only."""
+        return self.text.split("\n")
+
+    def apply_edit(self, offset: int, deleted: int, inserted: str, seq: int) -> bool:
+        """``store.apply_edit`` on the text and the characters' origins; True if it changed."""
         text = self.text
         n = len(text)
         if not (0 <= offset <= n and deleted >= 0):
             # Offsets no recorder writes (negative, past the end): Python slicing decides the
-            # text; the whole-file rule decides the origins.
-            self.replace(store.apply_edit(text, offset, deleted, inserted), seq, contiguous=True)
-            return
+            # text, the whole-file rule the origins.
+            return self.replace(store.apply_edit(text, offset, deleted, inserted), seq)
         end = min(offset + deleted, n)
-        if text[offset:end] == inserted:
-            return  # nothing changes
-        start = text.rfind("\n", 0, offset) + 1
-        stop = text.find("\n", end)
-        if stop < 0:
-            stop = n
-        l0 = text.count("\n", 0, offset)
-        old_region = text[start:stop].split("\n")
-        new_text = text[:offset] + inserted + text[end:]
-        new_region = new_text[start : stop + len(inserted) - (end - offset)].split("\n")
-        trim = self._edit_trim(l0, old_region, new_region)
-        self.lines[l0 : l0 + len(old_region)] = new_region
-        self.text = new_text
-        self._attribute(trim, seq, None)
+        removed = text[offset:end]
+        if removed == inserted:
+            return False
+        self.text = text[:offset] + inserted + text[end:]
+        self.seqs[offset:end] = _seqs(seq, len(inserted))
+        self.last = seq
+        if removed and not _whole_lines(text, offset, end):
+            self._mark_around(offset, offset + len(inserted), seq)
+        return True
 
-    def replace(self, new_text: str, seq: int, contiguous: bool = False) -> None:
-        """The whole text replaced (outside change, keyframe): only differing lines change
-        origin (difflib between the common prefix and suffix); ``contiguous`` attributes the
-        whole middle block instead, as for an edit."""
+    def _mark_around(self, left: int, right: int, seq: int) -> None:
+        """A deletion changed the line(s) it happened in: mark the characters beside it (or,
+        where the line is now empty, the newline that ends it)."""
+        text = self.text
+        marked = False
+        for pos in (left - 1, right):
+            if 0 <= pos < len(text) and text[pos] != "\n":
+                self.seqs[pos] = seq
+                marked = True
+        if not marked:
+            pos = right if right < len(text) else left - 1
+            if 0 <= pos < len(text):
+                self.seqs[pos] = seq
+
+    def replace(self, new_text: str, seq: int) -> bool:
+        """The whole text replaced (outside change, keyframe): the characters of the lines
+        ``difflib`` matches (between the common first and last lines) keep their origins."""
         if new_text == self.text:
-            return
-        old_lines = self.lines
-        self.lines = split_lines(new_text)
-        self.text = new_text
-        trim = _common_ends(old_lines, self.lines)
-        self._attribute(trim, seq, None if contiguous else old_lines)
+            return False
+        old_lines, new_lines = self.lines, new_text.split("\n")
+        spans = _line_spans(self.text)
+        kept: dict[int, int] = {}  # new line -> old line
+        p, s = _common_ends(old_lines, new_lines)
+        kept.update({i: i for i in range(p)})
+        shift = len(old_lines) - len(new_lines)
+        kept.update({j: j + shift for j in range(len(new_lines) - s, len(new_lines))})
+        middle_old, middle_new = old_lines[p:len(old_lines) - s], new_lines[p:len(new_lines) - s]
+        if middle_old and middle_new and len(middle_old) + len(middle_new) <= DIFF_MAX_LINES:
+            matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=False)
+            for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+                if tag == "equal":
+                    kept.update({p + j1 + k: p + i1 + k for k in range(i2 - i1)})
+        out = array("i")
+        for j, line in enumerate(new_lines):
+            i = kept.get(j)
+            out += self.seqs[spans[i][0]:spans[i][1]] if i is not None else _seqs(seq, len(line))
+            if j < len(new_lines) - 1:  # its newline: kept only if the old line had one
+                keep = i is not None and i < len(old_lines) - 1
+                out.append(self.seqs[spans[i][1]] if keep and i is not None else seq)
+        self.text, self.seqs, self.last = new_text, out, seq
+        return True
 
-    def _edit_trim(self, l0: int, old_region: list[str], new_region: list[str]) -> tuple[int, int]:
-        """(common prefix, common suffix) of the old and new line lists after an edit of the
-        lines from ``l0``, without building the new list: lines before ``l0`` and after the
-        region are known equal, so the scans start there (and go on only through runs of
-        equal lines)."""
-        old = self.lines
-        n_old, n_new = len(old_region), len(new_region)
-        shift = n_new - n_old
-        old_count, new_count = len(old), len(old) + shift
+    def line_seqs(self, spans: list[tuple[int, int]], i: int) -> array[int]:
+        """What line ``i``'s origin is read from: its characters, or for an empty line the
+        newlines around it (or, for an empty file, its last change)."""
+        a, b = spans[i]
+        if b > a:
+            return self.seqs[a:b]
+        around = array("i", [self.seqs[a - 1]] if a else [])
+        if b < len(self.text):
+            around.append(self.seqs[b])
+        return around or array("i", [self.last])
 
-        def new_line(i: int) -> str:
-            if i < l0:
-                return old[i]
-            if i < l0 + n_new:
-                return new_region[i - l0]
-            return old[i - shift]
+    def line_origins(self, origin_of: Mapping[int, Origin]) -> list[LineOrigin]:
+        """Every line's LineOrigin."""
+        at = self.reader(origin_of)
+        return [at(i) for i in range(self.text.count("\n") + 1)]
 
-        limit = min(old_count, new_count)
-        p = l0
-        while p < limit and old[p] == new_line(p):
-            p += 1
-        s = old_count - (l0 + n_old)
-        while s < limit - p and old[old_count - 1 - s] == new_line(new_count - 1 - s):
-            s += 1
-        return p, min(s, limit - p)
+    def reader(self, origin_of: Mapping[int, Origin]) -> Callable[[int], LineOrigin]:
+        """A function from a line number (0-based) to its LineOrigin, computed on first use:
+        a view reads only the lines it shows."""
+        spans = _line_spans(self.text)
+        known: dict[int, LineOrigin] = {}
 
-    def _attribute(self, trim: tuple[int, int], seq: int, old_lines: list[str] | None) -> None:
-        p, s = trim
-        new_count = len(self.lines)
-        old_count = len(self.origins)
-        middle_old = self.origins[p : old_count - s]
-        if old_lines is None or not middle_old:
-            fresh = [seq] * (new_count - p - s)
-        else:
-            fresh = _diff_origins(old_lines[p : old_count - s], self.lines[p : new_count - s],
-                                  middle_old, seq)
-        self.origins[p : old_count - s] = fresh
+        def at(i: int) -> LineOrigin:
+            if i not in known:
+                known[i] = line_origin(self.line_seqs(spans, i), origin_of)
+            return known[i]
+
+        return at
+
+    def latest_seq(self) -> int:
+        """The latest event among the file's characters (its latest change still visible)."""
+        return max(self.seqs, default=self.last)
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line's characters (the newline excluded)."""
+    spans = []
+    start = 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _whole_lines(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is whole lines: from a line's start through a newline, or from
+    a line's end (its newline) to another line's end. Removing those changes no other line."""
+    at_line_start = start == 0 or text[start - 1] == "\n"
+    if at_line_start and text[end - 1] == "\n":
+        return True
+    return text[start] == "\n" and (end == len(text) or text[end] == "\n")
 
 
 def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
@@ -193,36 +272,25 @@ def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
     return p, s
 
 
-def _diff_origins(old: list[str], new: list[str], origins: list[int], seq: int) -> list[int]:
-    """Origins of ``new`` lines: matched lines keep theirs, the rest get ``seq``."""
-    if len(old) + len(new) > DIFF_MAX_LINES:
-        return [seq] * len(new)
-    out = [seq] * len(new)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out[j1 : j1 + (i2 - i1)] = origins[i1:i2]
-    return out
-
-
 # ---------------------------------------------------------------------------- the index
 
 
 @dataclass
 class _Checkpoint:
     seq: int
-    files: dict[str, FileLines]
+    files: dict[str, FileChars]
 
 
 @dataclass
 class OriginIndex:
-    """Every file's lines and origins at checkpoints through a session, and what each origin
-    event was. Pure data once built: safe to hand from a worker thread to the UI thread."""
+    """Every file's text and character origins at checkpoints through a session, and what
+    each origin event was. Pure data once built: safe to hand from a worker thread to the
+    UI thread."""
 
     checkpoints: list[_Checkpoint] = field(default_factory=list)
     checkpoint_seqs: list[int] = field(default_factory=list)
     origin_of: dict[int, Origin] = field(default_factory=dict)
-    """Every event that gave some line its text -> its Origin."""
+    """Every event that gave some characters their text -> its Origin."""
     paste_edits: dict[int, int] = field(default_factory=dict)
     """Edit seq -> the paste event it belongs to."""
     last_seq: int = 0
@@ -237,14 +305,14 @@ BlobReader = Callable[[str, int], str]
 
 
 class OriginTracker:
-    """Applies text events in order to every file's lines and origins."""
+    """Applies text events in order to every file's text and character origins."""
 
     def __init__(self, read_blob: BlobReader, index: OriginIndex | None = None,
-                 files: dict[str, FileLines] | None = None) -> None:
+                 files: dict[str, FileChars] | None = None) -> None:
         """From the start of a session, or (``files``) from a checkpoint of ``index``."""
         self.read_blob = read_blob
         self.index = index if index is not None else OriginIndex()
-        self.files: dict[str, FileLines] = files if files is not None else {}
+        self.files: dict[str, FileChars] = files if files is not None else {}
         self._pending_paste: dict[str, tuple[int, int]] = {}
         self._started = files is not None
 
@@ -284,10 +352,8 @@ class OriginTracker:
             self.index.origin_of[seq] = self._edit_origin(seq, t, path, inserted, p.get("cause"))
         fl = self.files.get(path)
         if fl is None:
-            fl = self.files[path] = FileLines.new("", seq)
-        before = fl.text
-        fl.apply_edit(int(offset), int(deleted), inserted, seq)  # type: ignore[arg-type]
-        return fl.text != before
+            fl = self.files[path] = FileChars.new("", seq)
+        return fl.apply_edit(int(offset), int(deleted), inserted, seq)  # type: ignore[arg-type]
 
     def _edit_origin(self, seq: int, t: float, path: str, inserted: str, cause: Any) -> Origin:
         if cause == "reset":
@@ -322,7 +388,7 @@ class OriginTracker:
                     changed = True
                 continue
             self.index.origin_of.setdefault(seq, origin)
-            self.files[path] = FileLines.new(self.read_blob(str(digest), seq), seq)
+            self.files[path] = FileChars.new(self.read_blob(str(digest), seq), seq)
             changed = True
         return changed
 
@@ -330,7 +396,7 @@ class OriginTracker:
         self.index.origin_of.setdefault(origin.seq, origin)
         fl = self.files.get(path)
         if fl is None:
-            self.files[path] = FileLines.new(text, origin.seq)
+            self.files[path] = FileChars.new(text, origin.seq)
         else:
             fl.replace(text, origin.seq)
 

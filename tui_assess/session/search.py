@@ -48,8 +48,8 @@ def _strings(value: Any, key: str = "") -> Iterable[tuple[str, str]]:
             yield from _strings(v, key)
 
 
-def _snippet(text: str, at: int, width: int = 60) -> str:
-    start = max(0, at - width // 3)
+def _snippet(text: str, at: int, width: int = 80) -> str:
+    start = 0 if len(text) <= width else max(0, at - width // 3)
     piece = text[start : start + width].replace("\n", " ⏎ ")
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 

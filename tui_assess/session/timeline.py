@@ -26,8 +26,8 @@ from tui_assess.session import activity as activity_
 from tui_assess.session import store
 from tui_assess.session.origins import (
     TEXT_KINDS,
-    FileLines,
-    Origin,
+    FileChars,
+    LineOrigin,
     OriginIndex,
     OriginTracker,
     build_index,
@@ -87,6 +87,29 @@ def iso(wall: float) -> str:
     return datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def write_files(files: dict[str, str], folder: Path) -> None:
+    """Write a replayed workspace (``state_at``) into ``folder``, byte for byte as recorded
+    (bytes that were not UTF-8 come back as they were). A path that would land outside
+    ``folder`` (absolute, ``..``; only a damaged or forged session holds one) is refused with
+    UserError before anything is written."""
+    root = folder.resolve()
+    targets: list[tuple[Path, str]] = []
+    for rel, text in files.items():
+        target = (root / rel).resolve()
+        if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts or \
+                not target.is_relative_to(root) or target == root:
+            raise UserError(f"the session names a file {rel!r} outside its workspace; "
+                            "it is not written.")
+        targets.append((target, text))
+    for target, text in targets:
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = store.encode_text(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 class Timeline:
     """A session file opened for replay. Use :meth:`open`; close it (or use ``with``)."""
 
@@ -100,7 +123,7 @@ class Timeline:
         self._kinds: Counter[str] = Counter()
         self._blob_cache: dict[str, str] = {}
         self._origin_index: OriginIndex | None = None
-        self._lines_cache: dict[str, tuple[int, FileLines]] = {}
+        self._lines_cache: dict[str, tuple[int, FileChars]] = {}
         self._categories: list[str | None] | None = None
         self.session_start: dict[str, Any] | None = None
         """The session_start payload (challenge, mode, candidate, deadline, machine)."""
@@ -253,6 +276,12 @@ class Timeline:
     def events(self) -> list[Event]:
         return list(self._iter())
 
+    @_guarded
+    def events_of(self, *kinds: str) -> list[Event]:
+        """Every event of these kinds, in order."""
+        marks = ", ".join("?" for _ in kinds)
+        return list(self._iter(f"kind IN ({marks})", kinds)) if kinds else []
+
     def seq_at(self, seconds: float) -> int:
         """The last event at or before ``seconds`` since the start (0 when none)."""
         i = bisect.bisect_right(self._ts, seconds)
@@ -280,15 +309,22 @@ class Timeline:
     def state_at(self, seq: int | None = None, seconds: float | None = None) -> dict[str, str]:
         """Every file's text just after event ``seq`` (or the last event at ``seconds``).
 
-        With neither, the final state. Starts from the nearest keyframe at or before the
-        moment and replays the edits and external changes after it.
+        With neither, the final state. Starts from the nearest keyframe (or, once the origin
+        index exists, its nearest checkpoint) at or before the moment and replays the edits
+        and external changes after it.
         """
         if seq is None:
             seq = self.seq_at(seconds) if seconds is not None else self._seqs[-1]
         i = bisect.bisect_right(self._keyframes, seq)
         state: dict[str, str] = {}
         start = 0
-        if i:
+        checkpoint = None if self._origin_index is None else \
+            self._origin_index.checkpoint_before(seq)
+        if checkpoint is not None and (not i or checkpoint.seq >= self._keyframes[i - 1]):
+            # The origin index keeps every file's text more often than keyframes come.
+            start = checkpoint.seq
+            state = {p: fc.text for p, fc in checkpoint.files.items()}
+        elif i:
             start = self._keyframes[i - 1]
             files = self.event(start).payload.get("files", {})
             state = {p: self.blob_text(h, start) for p, h in files.items()}
@@ -335,8 +371,8 @@ class Timeline:
         self._lines_cache.clear()
 
     @_guarded
-    def lines_at(self, path: str, seq: int | None = None) -> FileLines | None:
-        """``path``'s text, lines and each line's origin seq just after event ``seq`` (default:
+    def lines_at(self, path: str, seq: int | None = None) -> FileChars | None:
+        """``path``'s text and each character's origin just after event ``seq`` (default:
         the end); None when the file does not exist then. Do not modify the result.
 
         Replays from the index's checkpoint at or before ``seq`` (or from the previous answer
@@ -365,15 +401,14 @@ class Timeline:
             self._lines_cache[path] = (seq, result)
         return result
 
-    def origins(self, path: str, seq: int | None = None) -> list[Origin]:
-        """Each line's origin in ``path`` just after event ``seq`` (default: the end): how
-        the line got its present text. Empty when the file does not exist then. The rule and
-        the kinds are in ``tui_assess.session.origins``."""
+    def origins(self, path: str, seq: int | None = None) -> list[LineOrigin]:
+        """Each line's origin in ``path`` just after event ``seq`` (default: the end): the
+        most notable origin among its characters and its latest change. Empty when the file
+        does not exist then. The rules are in ``tui_assess.session.origins``."""
         fl = self.lines_at(path, seq)
         if fl is None:
             return []
-        known = self.origin_index().origin_of
-        return [known[s] for s in fl.origins]
+        return fl.line_origins(self.origin_index().origin_of)
 
     # ------------------------------------------------------------------ activity, search, diff
 
@@ -382,18 +417,16 @@ class Timeline:
         """Every event's activity category (``tui_assess.session.activity``), parallel to
         ``seqs``; None for bookkeeping (resource samples, resizes, keyframes)."""
         if self._categories is None:
-            status: dict[int, str] = {}
-            reason: dict[int, str] = {}
+            hints: dict[int, str] = {}
             for seq, kind, payload in self._conn.execute(
-                "SELECT seq, kind, payload FROM events WHERE kind IN ('run_end', 'keyframe')"
+                "SELECT seq, kind, payload FROM events WHERE kind IN ('run_end', 'keyframe') "
+                "OR (kind = 'terminal_input' AND payload LIKE '%\"pasted\":true%')"
             ):
                 p = store.row_payload(payload)
-                if kind == "run_end":
-                    status[seq] = str(p.get("status"))
-                else:
-                    reason[seq] = str(p.get("reason"))
+                hints[seq] = ("pasted" if kind == "terminal_input" and p.get("pasted") is True
+                              else str(p.get("status" if kind == "run_end" else "reason")))
             self._categories = [
-                activity_.category(kind, status.get(seq), reason.get(seq))
+                activity_.category(kind, hints.get(seq))
                 for seq, kind in zip(self._seqs, self._kind_list, strict=True)
             ]
         return self._categories
@@ -496,6 +529,11 @@ class Timeline:
             if ev.kind == "paste" and int(p.get("length", 0)) >= LARGE_PASTE_CHARS:
                 out.append(Signal("large_paste", ev.seq, ev.t,
                                   f"{p.get('length')} characters pasted into {p.get('path')}."))
+            elif ev.kind == "terminal_input" and p.get("pasted") is True and \
+                    len(str(p.get("text", ""))) >= LARGE_PASTE_CHARS:
+                out.append(Signal("large_paste", ev.seq, ev.t,
+                                  f"{len(str(p.get('text')))} characters pasted into the "
+                                  "terminal."))
             elif ev.kind == "focus_lost":
                 lost = lost or ev
             elif ev.kind == "focus_gained" and lost is not None:

@@ -85,11 +85,14 @@ class AssessApp(App[None]):
         progress: ProgressStore | None = None,
         workspaces_root: Path | None = None,
         keymap_path: Path | None = None,
+        start_screen: Screen[None] | None = None,
         settings_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.challenges = challenges or []
         self.start_challenge = start
+        self.start_screen = start_screen
+        """A screen to open instead of the catalog (the reviewer's replay)."""
         self.checker: Checker = checker or default_checker
         self.hooks: SessionHooks = GuardedHooks(  # type: ignore[assignment]
             hooks or SessionHooks(),
@@ -111,7 +114,9 @@ class AssessApp(App[None]):
         if keymap:
             self.user_keymap = keymap
             self.set_keymap(keymap)
-        if self.start_challenge is not None:
+        if self.start_screen is not None:
+            self.push_screen(self.start_screen)
+        elif self.start_challenge is not None:
             self.open_challenge(self.start_challenge)
         else:
             from tui_assess.ui.screens.catalog import CatalogScreen

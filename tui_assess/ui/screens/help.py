@@ -97,7 +97,10 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, under: Screen[object] | None) -> None:
         super().__init__()
         self.under = under
-        self.help_markdown = keys_markdown(under) + "\n" + RECORDED
+        # A screen can say more than its keys (the replay's legend); the default is what a
+        # recorded session keeps.
+        self.help_markdown = keys_markdown(under) + "\n" + getattr(under, "HELP_MARKDOWN",
+                                                                   RECORDED)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):

@@ -1,0 +1,258 @@
+"""The replay's code view: one file as it was at a moment, read-only, highlighted, the latest
+change marked, and a gutter that shows each line's origin.
+
+    T  12  def total(items):        T typed · P pasted · E changed outside the app
+    P  13      return sum(items)    O changed unseen · C different at a resume
+       14                           R restored by a reset · (blank) in the files at the start
+
+A Line API widget (only the visible lines are drawn, so a seek costs the same on a 20-line file
+as on a 2,000-line one); Pygments colours the lines around the viewport, with the same token
+map and themes as the editor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from pygments.lexer import Lexer
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, work
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_assess.session.origins import LineOrigin
+from tui_assess.ui.widgets.code_editor import (
+    WINDOW_AFTER,
+    WINDOW_BEFORE,
+    CodeEditor,
+    _light_dark_themes,
+    build_highlights,
+)
+
+ORIGIN_GLYPHS = {"start": " ", "typed": "T", "paste": "P", "external": "E", "outside": "O",
+                 "resume": "C", "reset": "R"}
+
+
+def line_bindings(prefix: str, action: str, what: str) -> list[BindingType]:
+    """up / down / pageup / pagedown moving ``what`` by ``action(delta)``; hidden in the footer
+    (they are what the keys do everywhere), listed in f1."""
+    return [
+        Binding(key, f"{action}({delta})", f"{name}", show=False, id=f"{prefix}.{key}",
+                tooltip=f"Move {what} {words}.")
+        for key, delta, name, words in (("up", -1, "Up", "up"), ("down", 1, "Down", "down"),
+                                        ("pageup", -20, "Page up", "up a page"),
+                                        ("pagedown", 20, "Page down", "down a page"))
+    ]
+
+
+def _char_spans(line: str, spans: Sequence[tuple[int, int | None, str]]
+                ) -> list[tuple[int, int, str]]:
+    """Highlight spans in byte offsets (as build_highlights gives them) as character offsets."""
+    if line.isascii():
+        return [(a, len(line) if b is None else b, n) for a, b, n in spans]
+    ends = [0]
+    for ch in line:
+        ends.append(ends[-1] + len(ch.encode("utf-8", "surrogatepass")))
+    index = {b: i for i, b in enumerate(ends)}
+    return [(index.get(a, 0), len(line) if b is None else index.get(b, len(line)), n)
+            for a, b, n in spans]
+
+
+class CodeView(ScrollView, can_focus=True):
+    """A file at a moment. ``show`` replaces what is shown; ``cursor_line`` is the line ``o``
+    asks about."""
+
+    DEFAULT_CSS = """
+    CodeView { background: $surface; }
+    CodeView > .code-view--gutter { color: $foreground 40%; }
+    CodeView > .code-view--cursor-gutter {
+        color: $text; background: $foreground 15%; text-style: bold;
+    }
+    CodeView > .code-view--latest { background: $accent 20%; }
+    CodeView > .code-view--cursor { background: $foreground 8%; }
+    CodeView > .code-view--typed { color: $success; }
+    CodeView > .code-view--paste { color: $accent; text-style: bold reverse; }
+    CodeView > .code-view--external { color: $warning; text-style: bold reverse; }
+    CodeView > .code-view--outside { color: $error; text-style: bold reverse; }
+    CodeView > .code-view--resume { color: $warning; text-style: bold; }
+    CodeView > .code-view--reset { color: $primary; text-style: bold; }
+    CodeView > .code-view--start { color: $foreground 30%; }
+    CodeView > .code-view--message { color: $text-muted; text-style: italic; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "code-view--gutter", "code-view--cursor-gutter", "code-view--latest",
+        "code-view--cursor", "code-view--message",
+        *(f"code-view--{k}" for k in ORIGIN_GLYPHS),
+    }
+    BINDINGS: ClassVar[list[BindingType]] = line_bindings(
+        "replay.code", "line", "the line cursor (o asks where that line came from)")
+
+    HELP_TITLE = "Code view (when it has focus)"
+
+    cursor_line: reactive[int] = reactive(0, layout=False)
+    """0-based line of the line cursor."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path: str | None = None
+        self.lines: list[str] = []
+        self.origin_at: Callable[[int], LineOrigin] | None = None
+        self.latest: int | None = None
+        """The seq of the file's latest change (the lines it changed are marked)."""
+        self.message = ""
+        self._number_width = 3
+        self._lexers: dict[str, Lexer | None] = {}
+        self._highlights: dict[int, list[tuple[int, int, str]]] = {}
+        self._window = (0, 0)
+        self._styles: dict[str, Style] = {}
+        self._theme = _light_dark_themes()
+
+    # -- content -------------------------------------------------------------------------
+
+    def show(self, path: str | None, lines: list[str],
+             origin_at: Callable[[int], LineOrigin] | None, latest: int | None = None,
+             focus_line: int | None = None, message: str = "") -> None:
+        """Show ``lines`` of ``path``; ``origin_at(i)`` gives line i's origin (None: not known
+        yet, the gutter says so), ``latest`` the file's latest change; ``focus_line`` (0-based)
+        is brought into view and gets the line cursor."""
+        changed = path != self.path or lines is not self.lines
+        self.path, self.lines, self.origin_at, self.message = path, lines, origin_at, message
+        self.latest = latest
+        self._number_width = max(3, len(str(len(lines))))
+        if changed:
+            self._highlights = {}
+            self._window = (0, 0)
+            self._ensure_lexer()
+        width = max((len(line) for line in lines), default=0) + self._number_width + 4
+        self.virtual_size = Size(width, len(lines) + (1 if message else 0))
+        if focus_line is not None:
+            self.cursor_line = max(0, min(focus_line, len(lines) - 1))
+            self._scroll_to_cursor(center=True)
+        else:
+            self.cursor_line = max(0, min(self.cursor_line, len(lines) - 1))
+        self.refresh()
+
+    def origin_at_cursor(self) -> LineOrigin | None:
+        if self.origin_at is None or not 0 <= self.cursor_line < len(self.lines):
+            return None
+        return self.origin_at(self.cursor_line)
+
+    def _scroll_to_cursor(self, center: bool = False) -> None:
+        top, height = int(self.scroll_y), max(self.size.height, 1)
+        if center and not top <= self.cursor_line < top + height:
+            self.scroll_to(y=max(0, self.cursor_line - height // 2), animate=False,
+                           immediate=True)
+        elif self.cursor_line < top:
+            self.scroll_to(y=self.cursor_line, animate=False, immediate=True)
+        elif self.cursor_line >= top + height:
+            self.scroll_to(y=self.cursor_line - height + 1, animate=False, immediate=True)
+
+    def action_line(self, delta: int) -> None:
+        self.cursor_line = max(0, min(self.cursor_line + delta, len(self.lines) - 1))
+        self._scroll_to_cursor()
+
+    class CursorMoved(Message):
+        """The line cursor moved (the status line shows that line's origin)."""
+
+    def watch_cursor_line(self) -> None:
+        self.post_message(self.CursorMoved())
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        line = int(self.scroll_y) + event.y
+        if 0 <= line < len(self.lines):
+            self.cursor_line = line
+
+    # -- highlighting --------------------------------------------------------------------
+
+    def _ensure_lexer(self) -> None:
+        path = self.path
+        if path is None or path in self._lexers:
+            return
+        self._lexers[path] = None
+        self._load_lexer(path)
+
+    @work(thread=True, group="lexer", exit_on_error=False)
+    def _load_lexer(self, path: str) -> None:
+        lexer = CodeEditor._lexer_for(path)  # ~0.2 s for Python's the first time: off-loop
+        self.app.call_from_thread(self._lexer_ready, path, lexer)
+
+    def _lexer_ready(self, path: str, lexer: Lexer | None) -> None:
+        self._lexers[path] = lexer
+        if path == self.path:
+            self._window = (0, 0)
+            self.refresh()
+
+    def _highlight_window(self, top: int) -> None:
+        start, end = self._window
+        height = max(self.size.height, 40)
+        if start <= top and top + height <= end:
+            return
+        lexer = self._lexers.get(self.path or "")
+        if lexer is None:
+            return
+        start = max(0, top - WINDOW_BEFORE)
+        end = min(len(self.lines), top + height + WINDOW_AFTER)
+        spans = build_highlights(lexer, "\n".join(self.lines[start:end]))
+        self._highlights = {row + start: _char_spans(self.lines[row + start], s)
+                            for row, s in spans.items()}
+        self._window = (start, end)
+
+    def _syntax_style(self, name: str) -> Style | None:
+        dark, light = self._theme
+        theme = dark if self.app.current_theme.dark else light
+        return theme.syntax_styles.get(name)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _component(self, name: str) -> Style:
+        # Not partial: colours like "$accent 20%" come back blended over the background.
+        return self.get_component_rich_style(f"code-view--{name}")
+
+    def _background(self, name: str) -> Style:
+        """Only the background of a component: laid over the syntax colours."""
+        full = self._component(name)
+        return Style(bgcolor=full.bgcolor, bold=full.bold)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if row >= len(self.lines):
+            if row == len(self.lines) and self.message:
+                text = Text("  " + self.message, style=base + self._component("message"))
+                return Strip(text.render(self.app.console), text.cell_len).crop_extend(
+                    0, width, base)
+            return Strip.blank(width, base)
+        self._highlight_window(scroll_y)
+        line = self.lines[row].rstrip("\r").expandtabs(4) if "\t" in self.lines[row] \
+            else self.lines[row].rstrip("\r")
+        origin = self.origin_at(row) if self.origin_at is not None else None
+        is_cursor = row == self.cursor_line and self.has_focus
+        gutter_style = base + self._component("cursor-gutter" if row == self.cursor_line
+                                              else "gutter")
+        glyph = "…" if origin is None else ORIGIN_GLYPHS.get(origin.kind, "?")
+        glyph_style = base + self._component(origin.kind if origin else "start")
+        code = Text(line, style=base, no_wrap=True, end="")
+        for a, b, name in self._highlights.get(row, []) if "\t" not in self.lines[row] else []:
+            style = self._syntax_style(name)
+            if style is not None:
+                code.stylize(style, a, b)
+        if origin is not None and origin.latest.seq == self.latest:
+            code.stylize(self._background("latest"))
+        elif is_cursor:
+            code.stylize(self._background("cursor"))
+        number = f" {row + 1:>{self._number_width}} "
+        segments = [Segment(glyph, glyph_style), Segment(number, gutter_style)]
+        gutter = len(number) + 1
+        body = Strip(code.render(self.app.console), code.cell_len)
+        body = body.crop_extend(scroll_x, scroll_x + max(width - gutter, 0), base)
+        return Strip(segments + list(body), width).crop_extend(0, width, base).simplify()
