@@ -63,9 +63,9 @@ def containment() -> None:
 
     from sandbox_cases import CASES, network_case, run_case
 
-    from tui_assess.runner.sandbox import namespaces_available
+    from tui_assess.sandbox.modes import MODES, unavailable
 
-    modes = ["rlimits"] + (["namespaces"] if namespaces_available()[0] else [])
+    modes = [m for m in MODES if not unavailable(m)]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui_assess.runner.snapshot import digest_tree, is_workspace_file, not_workspace  # noqa: E402
 from tui_assess.safecopy import copy_tree  # noqa: E402
+from tui_assess.snapshot import digest_tree, is_workspace_file, not_workspace  # noqa: E402
 
 
 def old_digest(root: Path) -> str:

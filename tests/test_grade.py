@@ -187,7 +187,7 @@ def test_paths_in_a_session_cannot_escape_the_grading_folder(tmp_path: Path) -> 
             safe_relpath(bad)
     ch = load_challenge(TINY)
     from tui_assess.report.grade import challenge_files
-    from tui_assess.runner.snapshot import snapshot_digest
+    from tui_assess.snapshot import snapshot_digest
 
     files = {"../escaped.py": b"x = 1\n", "orders.py": SOLUTION.encode()}
     task = GradeTask("k", snapshot_digest(files), ch.id, ch.content_hash(), files,

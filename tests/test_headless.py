@@ -15,9 +15,9 @@ HEADLESS = [
     "tui_assess.challenge.validate",
     "tui_assess.challenge.workspace",
     "tui_assess.challenge.scaffold",
-    "tui_assess.runner.run",
-    "tui_assess.runner.sandbox",
-    "tui_assess.runner.snapshot",
+    "tui_assess.judge.run",
+    "tui_assess.sandbox.run",
+    "tui_assess.snapshot",
     "tui_assess.cli",
 ]
 

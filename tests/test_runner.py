@@ -13,9 +13,8 @@ from pathlib import Path
 from tui_assess.challenge.check import run_check, score_tests
 from tui_assess.challenge.model import load_challenge
 from tui_assess.challenge.workspace import init_workspace
-from tui_assess.runner.run import run_tests
-from tui_assess.runner.snapshot import digest_tree
-from tui_assess.runner.types import (
+from tui_assess.judge.run import run_suite as run_tests
+from tui_assess.judge.types import (
     Limits,
     OutputChunk,
     ResourceSample,
@@ -24,6 +23,7 @@ from tui_assess.runner.types import (
     TestOutcome,
     TestStarted,
 )
+from tui_assess.snapshot import digest_tree
 
 
 def make_run(tmp_path: Path, module: str, tests: dict[str, str]) -> tuple[Path, Path]:

@@ -22,7 +22,6 @@ import pytest
 from tui_assess.challenge.model import load_challenge
 from tui_assess.challenge.workspace import init_workspace
 from tui_assess.errors import UserError
-from tui_assess.runner.snapshot import digest_tree, not_workspace, read_workspace_bytes
 from tui_assess.safecopy import (
     _DIR_FLAGS,
     _FILE_FLAGS,
@@ -33,6 +32,7 @@ from tui_assess.safecopy import (
     show,
 )
 from tui_assess.session.hooks import read_workspace
+from tui_assess.snapshot import digest_tree, not_workspace, read_workspace_bytes
 
 SECRET = b"outside-secret: this must never be copied\n"
 

@@ -74,7 +74,7 @@ def test_run_folder_is_private_to_the_user() -> None:
 
 
 def test_runner_types_reexport_the_sandbox_limits() -> None:
-    from tui_assess.runner.types import Limits as RunnerLimits
+    from tui_assess.judge.types import Limits as RunnerLimits
 
     assert RunnerLimits is Limits
     assert Limits().disk_mb == 256 and Limits().open_files == 1024

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tui_assess.challenge.check import CheckResult, ScoredTest
 from tui_assess.challenge.model import load_challenge
-from tui_assess.runner import types as rt
+from tui_assess.judge import types as rt
 from tui_assess.session import Timeline, verify
 from tui_assess.session.hooks import RecorderHooks
 

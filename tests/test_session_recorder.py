@@ -11,7 +11,7 @@ import pytest
 from test_session_support import CHALLENGE_HASH, START_FILES, new_recorder, rows, sample_session
 
 from tui_assess.errors import UserError
-from tui_assess.runner import types as rt
+from tui_assess.judge import types as rt
 from tui_assess.session import SessionRecorder, Timeline, store, verify
 
 

@@ -70,9 +70,9 @@ def test_http_console_serves_make_app_and_reports_start_errors(tmp_path: Path) -
     )
     assert find_app_module(tmp_path) == "app"
     server = AppServer(tmp_path, "app")
-    port = server.start()
+    sock = server.start()
     try:
-        r = send_request(port, "post", "hello", parse_headers("X-A: 1\nbad line"), "x")
+        r = send_request(sock, "post", "hello", parse_headers("X-A: 1\nbad line"), "x")
         assert (r.status, r.body) == (201, "POST /hello")
         assert ("X-Test", "yes") in r.headers
     finally:
@@ -84,9 +84,76 @@ def test_http_console_serves_make_app_and_reports_start_errors(tmp_path: Path) -
         broken.start()
         raise AssertionError("a crashing app must not start")
     except RuntimeError as exc:
-        assert "did not start" in str(exc)
+        assert "did not start" in str(exc) and "boom" in str(exc)
     finally:
         broken.stop()
+
+
+HOSTILE_APP = """
+import os, socket
+
+def app(environ, start_response):
+    what = environ["PATH_INFO"].strip("/")
+    try:
+        if what == "net":
+            socket.create_connection(("127.0.0.1", int(environ["QUERY_STRING"])), timeout=2).close()
+        elif what == "write":
+            open("planted.txt", "w").write("x")
+        elif what == "read":
+            open(environ["QUERY_STRING"]).read()
+        elif what == "fork":
+            pid = os.fork()
+            if pid == 0:
+                import time
+                time.sleep(600)
+        result = "done"
+    except OSError as exc:
+        result = f"refused: {type(exc).__name__}"
+    start_response("200 OK", [])
+    return [result.encode()]
+"""
+
+
+def test_http_console_app_runs_in_the_sandbox(tmp_path: Path) -> None:
+    """The console serves candidate code: it works on a copy (the workspace is never changed),
+    cannot read the data folder or reach the machine's loopback (in the isolating modes), and
+    nothing it starts outlives the console."""
+    import os
+    import socket
+
+    import psutil
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.py").write_text(HOSTILE_APP)
+    secret = Path(os.environ["TUI_ASSESS_HOME"]) / "progress.sqlite"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("private")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    server = AppServer(ws, "app")
+    server.start()
+    try:
+        assert server.request("GET", "/write").body == "done"  # into its own copy
+        assert not (ws / "planted.txt").exists()
+        read = server.request("GET", f"/read?{secret}").body
+        net = server.request("GET", f"/net?{listener.getsockname()[1]}").body
+        if server.sandbox_mode in ("namespaces", "landlock"):
+            assert read.startswith("refused"), read
+            assert net.startswith("refused"), net
+        assert server.request("GET", "/fork").body == "done"
+        served = [
+            p for p in psutil.process_iter(["cmdline"])
+            if "serve.py" in " ".join(p.info["cmdline"] or []) and "--unix" in (p.info["cmdline"] or [])
+        ]
+        assert len(served) >= 2, "the app and the child it forked"
+    finally:
+        server.stop()
+        listener.close()
+    assert not server.running
+    gone, alive = psutil.wait_procs(served, timeout=5)
+    assert not alive, alive
 
 
 @settings(max_examples=60, deadline=None)

@@ -49,7 +49,7 @@ async def open_http(pilot: Any) -> HttpConsoleScreen:
     await pilot.press("f4")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HttpConsoleScreen), timeout=20)
     console = pilot.app.screen
-    await wait_until(pilot, lambda: console.server is not None and console.server.port, timeout=15)
+    await wait_until(pilot, lambda: console.server is not None and console.server.socket, timeout=15)
     return console
 
 

@@ -18,7 +18,7 @@ from fixtures.ui_support import (
 )
 from textual.widgets import DataTable, Label, Static
 
-from tui_assess.runner.types import ResourceSample, TestFinished, TestOutcome, TestStarted
+from tui_assess.judge.types import ResourceSample, TestFinished, TestOutcome, TestStarted
 from tui_assess.ui.failures import summarise_failure
 from tui_assess.ui.screens.catalog import CatalogScreen
 from tui_assess.ui.screens.help import HelpScreen

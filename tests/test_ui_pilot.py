@@ -364,7 +364,7 @@ async def test_http_console_serves_the_app_and_sends_requests(tmp_path: Path) ->
         console = app.screen
         assert isinstance(console, HttpConsoleScreen)
         await wait_until(
-            pilot, lambda: console.server is not None and console.server.port, timeout=10
+            pilot, lambda: console.server is not None and console.server.socket, timeout=15
         )
         console.query_one("#http-path", Input).value = "/orders/count"
         await pilot.press("ctrl+r")

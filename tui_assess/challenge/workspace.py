@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
-from tui_assess.runner.snapshot import not_workspace
 from tui_assess.safecopy import copy_tree, show
+from tui_assess.snapshot import not_workspace
 
 
 def init_workspace(challenge: Challenge, dest: Path, layer: Path | None = None) -> Path:

@@ -42,8 +42,8 @@ from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
 from tui_assess.exam import codes
 from tui_assess.exam.policy import ExamPolicy
-from tui_assess.runner.snapshot import not_workspace
 from tui_assess.safecopy import read_tree, show
+from tui_assess.snapshot import not_workspace
 
 MAGIC = b"TUIAPACK"
 FORMAT_NAME = "tui-assess-pack"

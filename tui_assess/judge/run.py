@@ -41,11 +41,11 @@ from tui_assess.judge.types import (
     TestOutcome,
     TestStarted,
 )
-from tui_assess.runner.snapshot import digest_tree, not_workspace
 from tui_assess.safecopy import copy_tree
 from tui_assess.sandbox import events as sev
 from tui_assess.sandbox.run import SandboxRun
 from tui_assess.sandbox.spec import SandboxError
+from tui_assess.snapshot import digest_tree, not_workspace
 
 EventSink = Callable[[RunEvent], None]
 

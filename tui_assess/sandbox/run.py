@@ -423,6 +423,12 @@ class SandboxRun:
             return Path(f"/proc/{self._supervisor.pid}/root{path}")
         return path
 
+    def host_path(self, path: Path) -> Path:
+        """Where this process reaches a path of the run's area or private folder (in namespaces
+        mode they live in the supervisor's mount namespace): e.g. a unix socket a candidate
+        serves on."""
+        return self._host_path(path)
+
     # -- events from the supervisor ---------------------------------------------------------
 
     def _on_message(self, msg: dict[str, Any], fds: list[int]) -> None:

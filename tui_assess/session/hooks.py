@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_assess.runner.snapshot import read_workspace_bytes
 from tui_assess.session import store
 from tui_assess.session.recorder import SessionRecorder, default_session_path
+from tui_assess.snapshot import read_workspace_bytes
 
 
 def read_workspace(root: Path) -> dict[str, str]:

@@ -74,8 +74,8 @@ from typing import Any
 
 from tui_assess import __version__
 from tui_assess.errors import UserError
-from tui_assess.runner.snapshot import snapshot_digest
 from tui_assess.session import store
+from tui_assess.snapshot import snapshot_digest
 
 Files = Mapping[str, str | bytes]
 ErrorCallback = Callable[[str], None]

@@ -106,14 +106,7 @@ class AssessApp(App[None]):
         self.settings_path = settings_path or self.keymap_path.with_name("settings.json")
 
     def on_mount(self) -> None:
-        theme = load_settings(self.settings_path).get("theme")
-        if isinstance(theme, str) and theme in self.available_themes:
-            self.theme = theme
-        self.theme_changed_signal.subscribe(self, self._keep_theme)
-        keymap = load_keymap(self.keymap_path)
-        if keymap:
-            self.user_keymap = keymap
-            self.set_keymap(keymap)
+        self.apply_user_settings()
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
         elif self.start_challenge is not None:
@@ -122,6 +115,17 @@ class AssessApp(App[None]):
             from tui_assess.ui.screens.catalog import CatalogScreen
 
             self.push_screen(CatalogScreen(self.challenges, self.progress))
+
+    def apply_user_settings(self) -> None:
+        """The theme and key map the user chose (settings.json, keymap.toml)."""
+        theme = load_settings(self.settings_path).get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
+        keymap = load_keymap(self.keymap_path)
+        if keymap:
+            self.user_keymap = keymap
+            self.set_keymap(keymap)
 
     def _keep_theme(self, theme: Theme) -> None:
         """The chosen theme (ctrl+p → Theme) is the next session's theme too."""

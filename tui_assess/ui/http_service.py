@@ -10,12 +10,15 @@ Convention (documented in the README and the help screen): the workspace has a m
   `db`, `path` or `file` a scratch copy of the database (the challenge's `[seed] database`, else
   the workspace's first `*.db`), so the console never changes the candidate's files.
 
-The app runs in a child process (`python -m tui_assess.ui.http_service MODULE WORKSPACE
-[DATABASE]`), with the workspace as current directory and first on sys.path, on an ephemeral
-loopback port it prints on its first line. Crashes and endless loops in the candidate's code
-stay there. An exception that escapes the app becomes a 500 whose body is the traceback, and
-what the app writes to stderr (logging, its own tracebacks) is kept so the console can show
-what it printed while answering a request.
+The app is candidate code, so it runs **in the sandbox**, as a candidate process of its own
+`SandboxRun` (like the terminal pane), on copies made inside the run: the workspace (copied as
+`init` copies a starter), the database and this file, started as a script (stdlib only below the
+`_serve` line). The candidate's files are never changed; make_app's scratch copies live in the
+run too. It serves HTTP on a unix socket in the run's area, which is how the console reaches it
+across the sandbox's network namespace. Crashes, endless loops and fork storms in the
+candidate's code stay there, under the challenge's limits. An exception that escapes the app
+becomes a 500 whose body is the traceback, and what the app writes to stderr (logging, its own
+tracebacks) is kept so the console can show what it printed while answering a request.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import subprocess
+import shutil
 import sys
 import threading
 import time
@@ -69,57 +72,120 @@ class HttpResponse:
         return any(k.lower() == TRACEBACK_HEADER.lower() for k, _ in self.headers)
 
 
-class AppServer:
-    """A child process serving the workspace's app; start() blocks until it listens."""
+READY = "tui-assess-http: ready"
+"""The line the served app prints once it listens."""
+SOCKET_NAME = "app.sock"
 
-    def __init__(self, workspace: Path, module: str, database: Path | None = None) -> None:
-        self.workspace = workspace
+
+class AppServer:
+    """The workspace's app served in the sandbox; start() blocks until it listens."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        module: str,
+        database: Path | None = None,
+        limits: Any = None,
+        mode: str = "auto",
+    ) -> None:
+        self.workspace = Path(workspace)
         self.module = module
         self.database = database
-        self.proc: subprocess.Popen[str] | None = None
-        self.port: int | None = None
+        self.limits = limits
+        self.mode = mode
+        self.run: Any = None
+        self.proc: Any = None
+        self.socket: Path | None = None
+        """Where the console reaches the app (a unix socket, as the runner sees it)."""
         self.log: deque[str] = deque(maxlen=LOG_LINES)
         self.lines_logged = 0
         """Lines written to stderr so far (the log keeps the last LOG_LINES)."""
+        self._partial = ""
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
 
-    def start(self, timeout: float = 10.0) -> int:
-        env = dict(os.environ)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        argv = [sys.executable, "-m", "tui_assess.ui.http_service"]
-        argv += [self.module, str(self.workspace)]
-        if self.database is not None:
-            argv.append(str(self.database))
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=self.workspace,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.isdigit():
-            err = ""
-            try:
-                _out, err = self.proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.stop()
-            last = (err or line or "no output").strip().splitlines()[-1:]
-            raise RuntimeError(f"the app did not start: {' '.join(last)}")
-        self.port = int(line)
-        threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
-        return self.port
+    @property
+    def sandbox_mode(self) -> str:
+        return str(self.run.mode) if self.run is not None else ""
 
-    def _read_log(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stderr is not None
+    def start(self, timeout: float = 20.0) -> Path:
+        """Start the app; the socket it listens on. RuntimeError (one sentence) if it cannot."""
+        from tui_assess.sandbox import CandidateSpec, SandboxError, SandboxRun
+        from tui_assess.ui.shell import shell_limits
+
         try:
-            for line in proc.stderr:
-                self.log.append(line.rstrip("\n"))
+            self.run = SandboxRun(shell_limits(self.limits), self.mode, on_event=self._event)
+        except SandboxError as exc:
+            raise RuntimeError(f"the sandbox could not start: {exc}") from None
+        from tui_assess.errors import UserError
+
+        console = self.run.area / "console"
+        try:
+            self._stage_copies()
+        except (UserError, OSError) as exc:
+            self.stop()
+            raise RuntimeError(f"the app could not be copied into the sandbox: {exc}") from None
+        sock = console / SOCKET_NAME
+        work = console / "ws"
+        argv = ["python", "-I", "-B", str(console / "serve.py"), self.module, str(work)]
+        if self.database is not None:
+            argv += ["--database", str(console / "data" / self.database.name)]
+        argv += ["--unix", str(sock)]
+        spec = CandidateSpec(
+            name="http",
+            argv=argv,
+            cwd=work,
+            env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
+            rw=[console],
+        )
+        try:
+            self.proc = self.run.spawn(spec)
+        except SandboxError as exc:
+            self.stop()
+            raise RuntimeError(f"the app did not start: {exc}") from None
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                last = [ln for ln in list(self.log) if ln.strip()][-1:] or ["no output"]
+                self.stop()
+                raise RuntimeError(f"the app did not start: {last[0].strip()}")
+        self.socket = self.run.host_path(sock)
+        return self.socket
+
+    def _stage_copies(self) -> None:
+        """The app runs on copies inside the run: the workspace (as `init` copies a starter:
+        links only inside it, the challenge's disk cap), the database, and this file."""
+        import tempfile
+
+        from tui_assess.safecopy import copy_tree
+        from tui_assess.snapshot import not_workspace
+
+        disk_mb = getattr(self.limits, "disk_mb", None) or 256
+        with tempfile.TemporaryDirectory(prefix="tui-assess-http-") as tmp:
+            stage = Path(tmp)
+            copy_tree(self.workspace, stage / "ws", skip=not_workspace,
+                      max_bytes=disk_mb * 2**20, cap_name="[limits] disk_mb")
+            shutil.copy(Path(__file__), stage / "serve.py")
+            if self.database is not None and self.database.is_file():
+                (stage / "data").mkdir()
+                shutil.copyfile(self.database, stage / "data" / self.database.name)
+            self.run.copy_in(stage, "area/console")
+
+    def _event(self, event: Any) -> None:
+        from tui_assess.sandbox import CandidateOutput
+
+        if not isinstance(event, CandidateOutput) or event.name != "http":
+            return
+        with self._lock:
+            text = self._partial + event.text
+            lines = text.split("\n")
+            self._partial = lines.pop()
+            for line in lines:
+                if line == READY and not self._ready.is_set():
+                    self._ready.set()
+                    continue
+                self.log.append(line)
                 self.lines_logged += 1
-        except (OSError, ValueError):
-            pass
 
     def log_since(self, mark: int) -> list[str]:
         """Lines logged after `mark` (a value of lines_logged)."""
@@ -130,10 +196,11 @@ class AppServer:
         self, method: str, path: str, headers: dict[str, str] | None = None, body: str = ""
     ) -> HttpResponse:
         """send_request to this server, with what the app logged meanwhile."""
-        assert self.port is not None
+        assert self.socket is not None
         mark = self.lines_logged
-        response = send_request(self.port, method, path, headers, body)
-        time.sleep(0.05)  # a log line written just before the answer reaches the pipe late
+        response = send_request(self.socket, method, path, headers, body)
+        time.sleep(0.15)  # the sandbox hands output over every 100 ms: a log line written
+        # just before the answer arrives a little after it
         response.log = self.log_since(mark)
         return response
 
@@ -142,29 +209,57 @@ class AppServer:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        """Stop the app and everything it started; remove its run."""
+        if self.proc is not None:
             self.proc.kill()
-            self.proc.wait(timeout=5)
+        if self.run is not None:
+            self.run.close()
         self.proc = None
-        self.port = None
+        self.run = None
+        self.socket = None
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket: how the console reaches an app inside the sandbox."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("127.0.0.1", 80, timeout=timeout)
+        self.unix_path = str(path)
+
+    def connect(self) -> None:
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.unix_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
 
 
 def send_request(
-    port: int,
+    target: int | Path,
     method: str,
     path: str,
     headers: dict[str, str] | None = None,
     body: str = "",
     timeout: float = 10.0,
 ) -> HttpResponse:
-    """One request to 127.0.0.1:port; errors land in .error, never raise."""
+    """One request to 127.0.0.1:`target` (a port) or over a unix socket (a path); errors land
+    in .error, never raise."""
     result = HttpResponse()
     path = urllib.parse.quote(path.strip(), safe=URL_SAFE)
     if not path.startswith("/"):
         path = "/" + path
     start = time.perf_counter()
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn: http.client.HTTPConnection
+        if isinstance(target, int):
+            conn = http.client.HTTPConnection("127.0.0.1", target, timeout=timeout)
+        else:
+            conn = _UnixHTTPConnection(target, timeout)
         payload = body.encode() if body else None
         conn.request(method.upper(), path, body=payload, headers=headers or {})
         resp = conn.getresponse()
@@ -194,7 +289,6 @@ def _scratch_arguments(
 ) -> dict[str, str]:
     """Values for make_app's required parameters, by name, in a scratch folder."""
     import inspect
-    import shutil
     import tempfile
 
     scratch = Path(tempfile.mkdtemp(prefix="tui-assess-http-"))
@@ -252,11 +346,13 @@ def show_tracebacks(application: Callable[..., Iterable[bytes]]) -> Callable[...
     return wrapped
 
 
-def _serve(  # pragma: no cover - child process
-    module_name: str, workspace: str, database: str | None = None
+def _serve(  # pragma: no cover - runs in the sandbox
+    module_name: str, workspace: str, database: str | None, unix_path: str
 ) -> None:
     import importlib
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    import socket
+    import socketserver
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
     sys.path.insert(0, workspace)
     os.chdir(workspace)
@@ -271,16 +367,39 @@ def _serve(  # pragma: no cover - child process
         print(f"{module_name}.py has neither make_app() nor a WSGI `app`", file=sys.stderr)
         sys.exit(1)
 
+    class UnixWSGIServer(WSGIServer):
+        address_family = socket.AF_UNIX
+
+        def server_bind(self) -> None:
+            socketserver.TCPServer.server_bind(self)
+            self.server_name, self.server_port = "127.0.0.1", 80
+            self.setup_environ()
+
     class QuietHandler(WSGIRequestHandler):
+        def setup(self) -> None:
+            self.client_address = ("127.0.0.1", 0)  # a unix peer has no address
+            super().setup()
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = make_server(
-        "127.0.0.1", 0, show_tracebacks(application), handler_class=QuietHandler
-    )
-    print(server.server_port, flush=True)
+    server = UnixWSGIServer(unix_path, QuietHandler)  # type: ignore[arg-type]  # AF_UNIX
+    server.set_app(show_tracebacks(application))
+    print(READY, flush=True)
     server.serve_forever()
 
 
+def _main(argv: list[str]) -> None:  # pragma: no cover - runs in the sandbox
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a workspace's WSGI app (HTTP console).")
+    parser.add_argument("module")
+    parser.add_argument("workspace")
+    parser.add_argument("--database")
+    parser.add_argument("--unix", required=True)
+    args = parser.parse_args(argv)
+    _serve(args.module, args.workspace, args.database, args.unix)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    _serve(*sys.argv[1:4])
+    _main(sys.argv[1:])

@@ -58,7 +58,10 @@ class ConsoleActions(Screen[None]):
 
         self._with_data(
             lambda: HttpConsoleScreen.for_workspace(
-                self.workspace, console_database(self.challenge, self.workspace), self.http_draft
+                self.workspace,
+                console_database(self.challenge, self.workspace),
+                self.http_draft,
+                self.challenge.limits,
             )
         )
 

@@ -40,7 +40,8 @@ afterwards is detected (`tui-assess session verify`).
   f12 takes you back to the editor and the shell keeps running until you leave the workspace.
 - **SQL console**: runs read-only queries on the workspace's database (`*.db`, `*.sqlite`, or
   the `*.sql` scripts loaded into memory) and shows rows, `EXPLAIN QUERY PLAN` and timing.
-- **HTTP console**: starts your app on 127.0.0.1 on a free port. Your workspace's `app.py`
+- **HTTP console**: starts your app in the sandbox (like the terminal: no network, the
+  challenge's limits, on a fresh copy of your files: f5 restarts it). Your workspace's `app.py`
   (or `api.py`, `main.py`, `server.py`, `service.py`) must expose `app`, a WSGI callable, or
   `make_app(...)` returning one (its database and folder parameters get scratch copies).
 

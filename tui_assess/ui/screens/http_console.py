@@ -1,9 +1,9 @@
-"""HTTP console: run the candidate's app on a loopback port, send a request, see the reply."""
+"""HTTP console: run the candidate's app in the sandbox, send a request, see the reply."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -50,11 +50,14 @@ class HttpConsoleScreen(Screen[None]):
         module: str,
         database: Path | None = None,
         draft: dict[str, str] | None = None,
+        limits: Any = None,
     ) -> None:
         super().__init__()
         self.workspace = workspace
         self.module = module
         self.database = database
+        self.limits = limits
+        """The challenge's [limits]: the app runs in the sandbox under them."""
         self.draft = draft if draft is not None else {}
         """The request as last typed (method, path, headers, body): kept by the caller, so
         the console opens with it again."""
@@ -63,7 +66,11 @@ class HttpConsoleScreen(Screen[None]):
 
     @classmethod
     def for_workspace(
-        cls, workspace: Path, database: Path | None = None, draft: dict[str, str] | None = None
+        cls,
+        workspace: Path,
+        database: Path | None = None,
+        draft: dict[str, str] | None = None,
+        limits: Any = None,
     ) -> HttpConsoleScreen | str:
         """The console on the workspace's app, or why there is none (one sentence)."""
         from tui_assess.ui.http_service import find_app_module
@@ -71,7 +78,7 @@ class HttpConsoleScreen(Screen[None]):
         module = find_app_module(workspace)
         if module is None:
             return "No app found: add app.py with a WSGI `app` or `make_app()`."
-        return cls(workspace, module, database, draft)
+        return cls(workspace, module, database, draft, limits)
 
     def compose(self) -> ComposeResult:
         db = f" · data: {self.database.name}" if self.database is not None else ""
@@ -113,11 +120,12 @@ class HttpConsoleScreen(Screen[None]):
     def _start_server(self) -> None:
         if self.server is not None:
             self.server.stop()
-        server = AppServer(self.workspace, self.module, self.database)
+        server = AppServer(self.workspace, self.module, self.database, self.limits)
         self.server = server
         try:
-            port = server.start()
-            text = f"your app is listening on http://127.0.0.1:{port}"
+            server.start()
+            mode = server.sandbox_mode
+            text = f"your app is running in the sandbox ({mode}) on a copy of your files"
         except (RuntimeError, OSError) as exc:
             text = f"your app could not start: {exc}"
         self.app.call_from_thread(self.query_one("#http-server", Label).update, text)
@@ -129,7 +137,7 @@ class HttpConsoleScreen(Screen[None]):
     @on(Button.Pressed, "#http-send")
     @on(Input.Submitted, "#http-path")
     def action_send(self) -> None:
-        if self.server is None or self.server.port is None or not self.server.running:
+        if self.server is None or self.server.socket is None or not self.server.running:
             self.query_one("#http-status", Label).update("Your app is not running (f5 restarts).")
             return
         self._keep_draft()

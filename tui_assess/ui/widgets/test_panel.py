@@ -18,7 +18,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
-from tui_assess.runner.types import ResourceSample, TestFinished, TestStarted
+from tui_assess.judge.types import ResourceSample, TestFinished, TestStarted
 from tui_assess.ui.failures import summarise_failure
 from tui_assess.ui.messages import RunFinished
 from tui_assess.ui.widgets.literal import plain
