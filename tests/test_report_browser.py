@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_report_support import XSS, record_session
+from test_report_support import XSS, record_exam, record_session
 from test_similarity_support import submission
 
 from tui_assess.challenge.model import load_challenge
@@ -73,6 +73,10 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     review = collect(cohort, challenge_dirs=[TINY.parent])
     assert len(review.pairs["tiny-sum"]) == 1  # the hostile code is shown side by side too
     (folder / "review.html").write_text(render_review_html(review, XSS))
+    # an exam session: the candidate's name as entered, and the code, are candidate text
+    exam, receipt = record_exam(folder / "exam" / "eve.tasession", candidate=XSS,
+                                extra_code=f"# {XSS}\n")
+    (folder / "exam.html").write_text(render(exam, "html", receipt=receipt))
     return page
 
 
@@ -89,11 +93,15 @@ def test_no_script_runs_in_the_report(hostile_report: Path) -> None:
     without_policy = hostile_report.with_name("no-csp.html")
     lines = [line for line in source.splitlines() if "Content-Security-Policy" not in line]
     without_policy.write_text("\n".join(lines))
-    review = hostile_report.with_name("review.html")
-    review_without_policy = hostile_report.with_name("review-no-csp.html")
-    review_without_policy.write_text("\n".join(
-        line for line in review.read_text().splitlines() if "Content-Security-Policy" not in line))
-    for page in (hostile_report, without_policy, review, review_without_policy):
+    pages = [hostile_report, without_policy]
+    for name in ("review.html", "exam.html"):
+        page = hostile_report.with_name(name)
+        stripped = page.with_name(f"{page.stem}-no-csp.html")
+        stripped.write_text("\n".join(line for line in page.read_text().splitlines()
+                                      if "Content-Security-Policy" not in line))
+        pages += [page, stripped]
+    assert "Receipt checked: matches" in pages[-2].read_text()
+    for page in pages:
         dom = dump_dom(page)
         assert title_of(dom) != "pwned", f"a script ran in {page.name}"
         assert title_of(dom).endswith(("tui-assess report", "tui-assess review"))

@@ -95,3 +95,41 @@ def payload_of(path: Path, seq: int) -> dict[str, Any]:
                                        (seq,)).fetchone()[0])
     finally:
         conn.close()
+
+
+def record_exam(dest: Path, *, candidate: str = "Ada Lovelace", extra_code: str = "",
+                refused: int = 0, resume: bool = False, **policy: Any) -> tuple[Path, str]:
+    """A session recorded by the real exam runtime (a sealed fix-sum pack, opened with its
+    start code, the fix made, handed in through a real sandboxed hidden run), copied with its
+    sidecar to ``dest``; returns (path, receipt). ``refused`` wrong start codes are typed
+    first; ``resume`` quits once and reopens (a ``resumed`` event)."""
+    from test_exam_support import fix_workspace, opened_exam, sealed_pack
+
+    from tui_assess.exam.pack import WrongCode
+    from tui_assess.exam.runtime import Exam
+    from tui_assess.session.store import sidecar_path
+
+    work = dest.parent / f".exam-{dest.stem}"
+    work.mkdir(parents=True)
+    pack, code = sealed_pack(work, **policy)
+    home = work / "home"
+    for _ in range(refused):
+        try:
+            Exam.load(pack, home=home).unlock("0000-0000-0000-0000")
+        except WrongCode:
+            pass
+    exam = opened_exam(pack, code, candidate=candidate, home=home)
+    if resume:
+        exam.close()
+        exam = opened_exam(pack, code, candidate=candidate, home=home)
+    part = exam.parts[0]
+    fix_workspace(part.workspace)
+    if extra_code:
+        with (part.workspace / "calc.py").open("a") as f:
+            f.write(extra_code)
+    exam.hand_in(part)
+    assert part.receipt is not None
+    shutil.copy(part.session, dest)
+    shutil.copy(sidecar_path(part.session), sidecar_path(dest))
+    shutil.rmtree(work)
+    return dest, part.receipt

@@ -377,6 +377,14 @@ def results_option(where: str) -> Any:
                         help=f"The regrade results file (default: grades.sqlite {where}).")
 
 
+def receipts_option(command: str) -> Any:
+    return click.option(
+        "--receipts", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        metavar="FILE",
+        help="The receipt codes candidates read out: a CSV (file,receipt) or a JSON object "
+             f"mapping each session file (its name, or its path) to its code; {command}.")
+
+
 challenges_option = click.option(
     "--challenges", "challenge_dirs", multiple=True,
     type=click.Path(path_type=Path, file_okay=False),
@@ -395,12 +403,17 @@ challenges_option = click.option(
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write here instead of stdout.")
 @results_option("beside the session")
-def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | None) -> None:
+@click.option("--receipt", default=None, metavar="CODE",
+              help="For a session of an exam: the receipt code the candidate read out; the "
+                   "report says whether it matches this file.")
+def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | None,
+               receipt: str | None) -> None:
     """Write a report of SESSION: score (regraded when `grade` stored one), tests, timeline,
-    resources, code with each line's origin, integrity signals, the candidate's note."""
+    resources, code with each line's origin, integrity signals, the candidate's note; for an
+    exam, its rules and whether a receipt was checked."""
     from tui_assess.report.formats import render
 
-    write_output(render(session, fmt, results=results), output)
+    write_output(render(session, fmt, results=results, receipt=receipt), output)
 
 
 @main.command("grade")
@@ -416,15 +429,17 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
 @results_option("beside the first session")
 @challenges_option
 @click.option("--regrade", is_flag=True, help="Grade again even when a result is stored.")
+@receipts_option("an exam session whose receipt does not match is not graded (exit 1)")
 def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str | None,
               dask_address: str | None, results: Path | None,
-              challenge_dirs: tuple[Path, ...], regrade: bool) -> None:
+              challenge_dirs: tuple[Path, ...], regrade: bool, receipts: Path | None) -> None:
     """Regrade each SESSION (a file, or a folder of them): rebuild the submitted files, run the
     hidden tests in the sandbox, compare with what the session recorded.
 
     Exit code 0 when every regrade agrees; 1 when one differs (naming the tests) or a file is
     tampered; 2 when a file is not a session or its challenge cannot be found.
     """
+    from tui_assess.report.exam import Receipts
     from tui_assess.report.grade import (
         describe_probe,
         expand_sessions,
@@ -436,6 +451,8 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
 
     slice_ = parse_shard(shard) if shard else None
     files = expand_sessions(sessions)
+    codes = (Receipts.load(receipts, files, [p for p in sessions if p.is_dir()])
+             if receipts is not None else None)
     if dask_address is None:
         click.echo(f"this machine: {describe_probe(worker_probe())}; {jobs} worker process"
                    f"{'es' if jobs > 1 else ''}", err=True)
@@ -448,12 +465,13 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
                      if isinstance(reg.get("score"), (int, float))
                      and isinstance(reg.get("max_score"), (int, float)) else "")
             cached = " (stored)" if row.cached else ""
-            click.echo(f"{mark:<12} {row.session}{score}{cached}: {row.reason}")
+            receipt = f" [{row.receipt['summary']}]" if row.receipt else ""
+            click.echo(f"{mark:<12} {row.session}{score}{cached}{receipt}: {row.reason}")
 
     run = grade_sessions(files, results=results or default_path(files[0]),
                          jobs=jobs, shard=slice_, dask_address=dask_address,
                          challenge_dirs=list(challenge_dirs), progress=progress,
-                         regrade=regrade)
+                         regrade=regrade, receipts=codes)
     if as_json:
         emit_json(run.to_json())
     else:
@@ -462,6 +480,8 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
         counts: dict[str, int] = {}
         for row in run.rows:
             counts[row.status] = counts.get(row.status, 0) + 1
+        for key in run.receipts_unmatched:
+            click.echo(f"receipt for {one_line(key)}: no such session file given.", err=True)
         click.echo(f"{len(run.rows)} sessions: " + ", ".join(
             f"{n} {k}" for k, n in sorted(counts.items())) + f"; graded {run.graded} new "
             f"snapshots" + (f"; {run.skipped} left to other shards" if run.skipped else "") + ".")
@@ -478,8 +498,10 @@ def grade_cmd(sessions: tuple[Path, ...], as_json: bool, jobs: int, shard: str |
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @results_option("in DIRECTORY")
 @challenges_option
+@receipts_option("each exam session's row says whether its receipt matches")
 def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_json: bool,
-               results: Path | None, challenge_dirs: tuple[Path, ...]) -> None:
+               results: Path | None, challenge_dirs: tuple[Path, ...],
+               receipts: Path | None) -> None:
     """One row per session in DIRECTORY: candidate, challenge, score (regraded if known), time
     used, runs, integrity, signals, similar submissions; sorted by score.
 
@@ -503,7 +525,7 @@ def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_
                 bar.__exit__(None, None, None)
 
     review = collect(directory, results=results, challenge_dirs=list(challenge_dirs),
-                     progress=progress)
+                     progress=progress, receipts=receipts)
     if csv_out is not None:
         write_output(to_csv(review), csv_out)
     if html_out is not None:
@@ -522,6 +544,8 @@ def review_cmd(directory: Path, csv_out: Path | None, html_out: Path | None, as_
     else:
         click.echo(f"{len(review.rows)} sessions written to "
                    f"{' and '.join(str(p) for p in written)}.")
+        for key in review.receipts_unmatched:
+            click.echo(f"receipt for {one_line(key)}: no such session file here.", err=True)
 
 
 @main.command("practice")

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess import __version__
+from tui_assess.errors import UserError
+from tui_assess.report.exam import exam_section, parse_receipt
 from tui_assess.report.facts import SessionFacts, Submission, unreadable
 from tui_assess.report.grade import compare_tests
 from tui_assess.report.results import Grade, ResultsStore, default_path
@@ -205,26 +207,35 @@ def _regrade(recorded: dict[str, Any] | None, grade: Grade | None,
     }
 
 
-def build(path: Path, *, results: Path | None = None) -> dict[str, Any]:
+def build(path: Path, *, results: Path | None = None,
+          receipt: str | None = None) -> dict[str, Any]:
     """The report document of the session at ``path`` (see docs/report-schema.json).
 
     ``results`` is the regrade results file (default: ``grades.sqlite`` beside the session);
     without a stored regrade the recorded result is shown and marked as such. A tampered file
     still gets a report, its integrity failure first; a file that cannot be read at all raises
-    UserError.
+    UserError. ``receipt`` is the code the candidate read out at submission, checked against
+    the file when it verifies intact; UserError when it cannot be a receipt code, or the
+    session is not from an exam.
     """
     path = Path(path)
+    if receipt is not None:
+        parse_receipt(receipt)  # bad input is refused before any work
     try:
-        return _build(path, results)
+        return _build(path, results, receipt)
     except OSError as exc:
         raise unreadable(path, exc) from None
 
 
-def _build(path: Path, results: Path | None) -> dict[str, Any]:
+def _build(path: Path, results: Path | None, receipt: str | None) -> dict[str, Any]:
     integrity = verify(path)
     with Timeline.open(path) as tl:
         facts = SessionFacts(tl)
         summary = tl.summary()
+        exam = exam_section(facts, path, integrity.ok, receipt)
+        if exam is None and receipt is not None:
+            raise UserError(f"{path} is not from an exam: it has no receipt to check.")
+        signals = facts.signals()
         sub = facts.submission()
         recorded = facts.recorded_result(sub.seq)
         start_files = facts.start_files()
@@ -278,7 +289,8 @@ def _build(path: Path, results: Path | None) -> dict[str, Any]:
         "runs": runs,
         "timeline": timeline,
         "resources": resources,
-        "signals": summary["signals"],
+        "exam": exam,
+        "signals": signals,
         "notes": notes,
         "files": files,
         "origins_summary": _origin_summary(files),

@@ -95,6 +95,35 @@ class SessionFacts:
         at = next((ev.t for ev in self.events if ev.seq >= upto_seq), self.events[-1].t)
         return max(0.0, at - self.events[0].t)
 
+    def signals(self) -> list[dict[str, Any]]:
+        """Integrity signals (``Timeline.integrity_signals``) plus those an exam records that
+        the timeline does not derive: wrong start codes typed before the exam opened, and
+        clock jumps the exam's watch saw that no derived ``clock_jump`` covers (a jump while
+        the app was closed shows only at the resume). Resumes are there already
+        (``resume_gap``)."""
+        out = [s.to_json() for s in self.tl.integrity_signals()]
+        derived = [s["seq"] for s in out if s["kind"] == "clock_jump"]
+        since = 0
+        for ev in self.of_kind("start_code_refused", "clock_jump"):
+            p = ev.payload
+            if ev.kind == "start_code_refused":
+                n = p.get("count")
+                n = n if isinstance(n, int) and not isinstance(n, bool) else "some"
+                detail = f"{n} wrong start code(s) were typed before the exam opened."
+            else:
+                covered = any(since < seq <= ev.seq for seq in derived)
+                since = ev.seq
+                if covered:
+                    continue
+                jump = p.get("jump_s")
+                size = (f" {jump:+.0f} s" if isinstance(jump, (int, float))
+                        and not isinstance(jump, bool) else "")
+                detail = f"The wall clock jumped{size}" + (
+                    " while the app was closed (found at the resume)."
+                    if p.get("across_resume") is True else ".")
+            out.append({"kind": ev.kind, "seq": ev.seq, "t": round(ev.t, 3), "detail": detail})
+        return sorted(out, key=lambda s: s["seq"])
+
     def time_limit(self) -> float | None:
         """Seconds between the start and the recorded deadline (None when untimed)."""
         deadline = self.start.get("deadline")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess.report.document import build
+from tui_assess.report.exam import parse_receipt
 
 FORMATS = ("html", "md", "json", "junit", "gradescope", "exercism", "asciicast")
 
@@ -72,7 +73,13 @@ def render_md(doc: dict[str, Any]) -> str:
                           f"{d['regraded']})" for d in reg["differences"])
         out += [f"> **The regrade differs from the recorded result:** {diffs}.", ""]
     source = {"regrade": "regraded", "recorded": "recorded, not regraded"}.get(
-        doc.get("score_source") or "", "no hidden run")
+        doc.get("score_source") or "",
+        "not recorded under the exam's rules: regrade it" if doc.get("exam") and doc["runs"]
+        else "no hidden run")
+    exam = doc.get("exam")
+    if exam and exam["receipt"]["status"] == "does-not-match":
+        out += [f"> **The receipt does NOT match this file:** "
+                f"{md_text(exam['receipt']['reason'])}", ""]
     out += [
         "| | |", "|---|---|",
         f"| score | **{_n(doc['score'])} / {_n(doc['max_score'])}** ({source}) |",
@@ -86,6 +93,8 @@ def render_md(doc: dict[str, Any]) -> str:
         f"{len(doc['signals'])} signals |",
         f"| submitted | {'yes' if doc['submission']['submitted'] else 'no'} |", "",
     ]
+    if exam:
+        out += md_exam(exam)
     if doc["groups"]:
         out += ["## Score by group", "", "| group | score | recorded | regraded | max |",
                 "|---|---:|---:|---:|---:|"]
@@ -126,6 +135,46 @@ def render_md(doc: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def exam_lines(exam: dict[str, Any]) -> list[tuple[str, str]]:
+    """The exam's terms as (label, value) pairs of plain text, for the formats that print
+    them as a list (Markdown, Gradescope's summary); candidate text is the caller's to
+    escape."""
+    from tui_assess.report.html import clock
+
+    ev = exam["events"]
+    allowed = exam["time_allowed_s"]
+    receipt = exam["receipt"]
+    return [
+        ("pack", f"{exam['pack_id']}" + (f" (built {exam['pack_created']})"
+                                         if exam["pack_created"] else "")),
+        ("candidate", str(exam["candidate"] or "-")),
+        ("time allowed", (clock(allowed) if allowed else "-")
+         + (f", deadline {exam['deadline']}" if exam["deadline"] else "")),
+        ("AI assistants", exam["ai_assistants"] or "not recorded"),
+        ("receipt", receipt["summary"] + (f" ({receipt['given']})" if receipt["given"] else "")),
+        ("during the exam", f"{ev['start_codes_refused']} wrong start codes, "
+                            f"{ev['clock_jumps']} clock jumps, {ev['resumes']} resumes, "
+                            f"{ev['submissions']} submissions"
+                            + (", time ran out" if ev["time_up"] else "")),
+    ]
+
+
+def md_exam(exam: dict[str, Any]) -> list[str]:
+    out = ["## Exam", "", "| | |", "|---|---|"]
+    out += [f"| {label} | {md_cell(value)} |" for label, value in exam_lines(exam)]
+    out += ["", "The rules, as the candidate was shown them:", ""]
+    out += [f"- **{md_text(r['rule'])}:** {md_text(r['text'])}" for r in exam["rules"]]
+    if not exam["policy_complete"]:
+        out.append("- The recorded rules are incomplete or damaged: "
+                   f"`{md_text(json.dumps(exam['policy'], sort_keys=True))}`")
+    if exam["programs"]:
+        out.append("- Programs started: " + ", ".join(
+            f"{md_text(name)} ({n})" for name, n in exam["programs"].items()))
+    for note in exam["receipt"]["notes"]:
+        out.append(f"- Receipt note: {md_text(note)}")
+    return out + [""]
+
+
 # --------------------------------------------------------------------------- junit
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -159,6 +208,17 @@ def render_junit(doc: dict[str, Any]) -> str:
                         ("integrity", "intact" if doc["integrity"]["ok"] else "tampered"),
                         ("final_link", s.get("final_link"))):
         ET.SubElement(props, "property", name=name, value=xml_text(value))
+    exam = doc.get("exam")
+    if exam:
+        for name, value in (("exam.pack_id", exam["pack_id"]),
+                            ("exam.candidate", exam["candidate"]),
+                            ("exam.time_allowed_s", exam["time_allowed_s"]),
+                            ("exam.deadline", exam["deadline"]),
+                            ("exam.ai_assistants", exam["ai_assistants"]),
+                            ("exam.receipt", exam["receipt"]["status"]),
+                            *((f"exam.rule.{r['rule'].lower().replace(' ', '_')}", r["text"])
+                              for r in exam["rules"])):
+            ET.SubElement(props, "property", name=name, value=xml_text(value))
     for t in tests:
         case = ET.SubElement(suite, "testcase", name=xml_text(t["name"]),
                              classname=xml_text(f"{s.get('challenge')}.{t['group']}"),
@@ -202,16 +262,24 @@ def render_gradescope(doc: dict[str, Any]) -> dict[str, Any]:
     summary = (f"{doc['session'].get('challenge')}: {doc.get('status') or 'not run'}; score "
                f"from the {doc.get('score_source') or 'nothing'}; integrity "
                f"{'intact' if integrity['ok'] else 'FAILED: ' + integrity['reason']}.")
+    extra: dict[str, Any] = {"candidate": doc["session"].get("candidate"),
+                             "max_score": doc.get("max_score"),
+                             "final_link": doc["session"].get("final_link"),
+                             "snapshot": doc["submission"]["snapshot"]}
+    exam = doc.get("exam")
+    if exam:
+        summary += " Exam: " + "; ".join(f"{label} {value}"
+                                         for label, value in exam_lines(exam)) + "."
+        extra["exam"] = {k: exam[k] for k in ("pack_id", "candidate", "time_allowed_s",
+                                              "deadline", "ai_assistants", "rules",
+                                              "events", "receipt")}
     return {
         "score": float(doc["score"] or 0.0),
         "execution_time": round(float(run.get("wall_s") or 0.0), 3),
         "output": summary, "output_format": "text",
         "test_output_format": "text", "test_name_format": "text",
         "visibility": "after_published", "stdout_visibility": "hidden",
-        "extra_data": {"candidate": doc["session"].get("candidate"),
-                       "max_score": doc.get("max_score"),
-                       "final_link": doc["session"].get("final_link"),
-                       "snapshot": doc["submission"]["snapshot"]},
+        "extra_data": extra,
         "tests": tests,
     }
 
@@ -296,13 +364,18 @@ def render_asciicast(path: Path) -> str:
 # --------------------------------------------------------------------------- dispatch
 
 
-def render(path: Path, fmt: str, *, results: Path | None = None) -> str:
-    """The report of the session at ``path`` in ``fmt``, as text."""
+def render(path: Path, fmt: str, *, results: Path | None = None,
+           receipt: str | None = None) -> str:
+    """The report of the session at ``path`` in ``fmt``, as text. ``receipt``: the code the
+    candidate read out, checked and reported by every format with a summary (asciicast and
+    exercism have no place for it)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "asciicast":
+        if receipt is not None:
+            parse_receipt(receipt)  # a malformed code is refused whatever the format
         return render_asciicast(path)
-    doc = build(path, results=results)
+    doc = build(path, results=results, receipt=receipt)
     if fmt == "json":
         return json.dumps(doc, indent=2) + "\n"
     if fmt == "html":

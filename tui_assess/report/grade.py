@@ -29,6 +29,7 @@ from typing import Any
 
 from tui_assess.challenge.model import Challenge, load_challenge
 from tui_assess.errors import UserError
+from tui_assess.report.exam import Receipts, receipt_for, receipt_status
 from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.results import Grade, ResultsStore
 from tui_assess.session.timeline import Timeline
@@ -38,6 +39,9 @@ from tui_assess.snapshot import snapshot_digest
 #: Statuses of one session's row.
 MATCH, MISMATCH, NO_RECORD, TAMPERED, UNREADABLE, NO_CHALLENGE, FAILED = (
     "match", "mismatch", "no-record", "tampered", "unreadable", "no-challenge", "failed")
+RECEIPT_MISMATCH = "receipt-mismatch"
+"""An intact exam session whose receipt (``--receipts``) does not match: not the file
+submitted, so not graded."""
 
 
 #: How a result says the grading itself failed (and is therefore never stored).
@@ -184,7 +188,8 @@ class SessionGrade:
 
     session: str
     status: str
-    """match | mismatch | no-record | tampered | unreadable | no-challenge | failed"""
+    """match | mismatch | no-record | tampered | receipt-mismatch | unreadable | no-challenge |
+    failed"""
     reason: str = ""
     candidate: str | None = None
     challenge: str | None = None
@@ -197,6 +202,9 @@ class SessionGrade:
     """True when the regrade came from the results file (graded before)."""
     challenge_changed: bool = False
     """The challenge graded against differs from the one the session recorded."""
+    receipt: dict[str, Any] | None = None
+    """Whether the receipt given for it matches (``report.exam.receipt_status``); None for a
+    practice session nobody gave a receipt for."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -204,7 +212,7 @@ class SessionGrade:
             "candidate": self.candidate, "challenge": self.challenge, "key": self.key,
             "submitted": self.submitted, "recorded": self.recorded, "regraded": self.regraded,
             "differences": self.differences, "cached": self.cached,
-            "challenge_changed": self.challenge_changed,
+            "challenge_changed": self.challenge_changed, "receipt": self.receipt,
         }
 
 
@@ -245,18 +253,23 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_one(path: Path, challenges: dict[str, tuple[Challenge, dict[str, bytes]] | None],
-             search: list[Path]) -> Planned:
-    """Read one session: verify it, rebuild its submission, find its recorded result."""
+             search: list[Path], receipts: Receipts | None = None) -> Planned:
+    """Read one session: verify it (and its receipt, when one is given), rebuild its
+    submission, find its recorded result."""
     row = SessionGrade(str(path), UNREADABLE)
     try:
         report = verify(path)
         if not report.ok:
             row.status, row.reason = TAMPERED, report.reason
+            code = receipts.code_for(path) if receipts is not None else None
+            if code is not None:
+                row.receipt = receipt_status(path, False, code)
             return Planned(row)
         with Timeline.open(path) as tl:
             facts = SessionFacts(tl)
             sub = facts.submission()
             recorded = facts.recorded_result(sub.seq)
+            row.receipt = receipt_for(facts, path, True, receipts)
     except UserError as exc:
         row.reason = str(exc)
         return Planned(row)
@@ -266,6 +279,9 @@ def plan_one(path: Path, challenges: dict[str, tuple[Challenge, dict[str, bytes]
     start = facts.start
     row.candidate, row.challenge = start.get("candidate"), start.get("challenge_id")
     row.submitted = sub.submitted
+    if row.receipt is not None and row.receipt["status"] == "does-not-match":
+        row.status, row.reason = RECEIPT_MISMATCH, row.receipt["reason"]
+        return Planned(row)
     cid = str(row.challenge)
     if cid not in challenges:
         ch = find_challenge(cid, search)
@@ -350,18 +366,20 @@ class GradeRun:
     """Snapshots graded in this run (the rest came from the results file)."""
     skipped: int
     """Sessions left to other shards."""
+    receipts_unmatched: list[str] = field(default_factory=list)
+    """Keys of the --receipts mapping that named no session file given."""
 
     @property
     def exit_code(self) -> int:
         statuses = {r.status for r in self.rows}
         if statuses & {UNREADABLE, NO_CHALLENGE}:
             return 2
-        return 1 if statuses & {MISMATCH, TAMPERED, FAILED} else 0
+        return 1 if statuses & {MISMATCH, TAMPERED, FAILED, RECEIPT_MISMATCH} else 0
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": [r.to_json() for r in self.rows], "workers": self.workers,
                 "graded": self.graded, "skipped": self.skipped,
-                "ok": self.exit_code == 0}
+                "receipts_unmatched": self.receipts_unmatched, "ok": self.exit_code == 0}
 
 
 def _execute(tasks: list[GradeTask], jobs: int, dask_address: str | None,
@@ -448,11 +466,13 @@ def grade_sessions(
     challenge_dirs: list[Path] | None = None,
     progress: Progress | None = None,
     regrade: bool = False,
+    receipts: Receipts | None = None,
 ) -> GradeRun:
-    """Regrade every session (see the module docstring); results stored in ``results``."""
+    """Regrade every session (see the module docstring); results stored in ``results``.
+    With ``receipts``, an exam session whose receipt does not match is not graded."""
     search = list(challenge_dirs or [])
     challenges: dict[str, tuple[Challenge, dict[str, bytes]] | None] = {}
-    planned = [plan_one(Path(s), challenges, search) for s in sessions]
+    planned = [plan_one(Path(s), challenges, search, receipts) for s in sessions]
     rows: list[SessionGrade] = []
     skipped = 0
     waiting: dict[str, list[Planned]] = {}
@@ -491,4 +511,5 @@ def grade_sessions(
                     progress(rows[-1])
     order = {str(s): i for i, s in enumerate(sessions)}
     rows.sort(key=lambda r: order.get(r.session, 0))
-    return GradeRun(rows, workers, graded, skipped)
+    return GradeRun(rows, workers, graded, skipped,
+                    receipts.unused() if receipts is not None else [])

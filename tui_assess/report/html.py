@@ -219,6 +219,7 @@ def render_review_html(review: Any, folder: str) -> str:
     for r in review.rows:
         data = r.to_json()
         data["name"] = Path(r.path).name
+        data["receipt_cell"] = r.receipt_cell
         data["similar"] = [{"pair": numbers.get((r.path, s["other"]), 0),
                             "label": describe_similar(s)} for s in r.similar]
         rows.append(data)
@@ -227,6 +228,7 @@ def render_review_html(review: Any, folder: str) -> str:
     return _env().get_template("review.html.j2").render(
         rows=rows, pairs=pairs, folder=folder, css=Markup(CSS),
         bad=sum(1 for r in review.rows if r.integrity != "intact"), pair_count=len(pairs),
+        exams=review.has_exams, receipts_unmatched=review.receipts_unmatched,
         generated_by=f"tui-assess {__version__}")
 
 

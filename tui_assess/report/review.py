@@ -16,6 +16,7 @@ from typing import Any
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.errors import UserError
+from tui_assess.report.exam import Receipts, receipt_for
 from tui_assess.report.facts import SessionFacts, unreadable
 from tui_assess.report.grade import compare_tests, find_challenge
 from tui_assess.report.results import DEFAULT_NAME, ResultsStore
@@ -51,6 +52,9 @@ class ReviewRow:
     signals: dict[str, int] = field(default_factory=dict)
     similar: list[dict[str, Any]] = field(default_factory=list)
     """Flagged pairs this session is in: other, score, shared, how (here and there)."""
+    receipt: dict[str, Any] | None = None
+    """For a session of an exam: whether a receipt was checked (report.exam.receipt_status:
+    status, summary, given, reason, notes); None for a practice session."""
     files: dict[str, str] = field(default_factory=dict, repr=False)
     """The submitted files (for similarity; not in the table)."""
 
@@ -67,7 +71,17 @@ class ReviewRow:
             "integrity": self.integrity, "integrity_detail": self.integrity_detail,
             "signals": self.signals, "signal_count": self.signal_count,
             "similar": self.similar,
+            "receipt": self.receipt,
         }
+
+    @property
+    def receipt_cell(self) -> str:
+        """The receipt column: '-' for a practice session."""
+        if self.receipt is None:
+            return "-"
+        return {"matches": "matches", "does-not-match": "MISMATCH", "not-checked": "none",
+                "file-not-intact": "unchecked", "not-an-exam": "no exam"}.get(
+                    self.receipt["status"], self.receipt["status"])
 
 
 @dataclass
@@ -75,13 +89,21 @@ class Review:
     rows: list[ReviewRow]
     pairs: dict[str, list[Pair]]
     """Flagged pairs per challenge id (session paths as ids)."""
+    receipts_unmatched: list[str] = field(default_factory=list)
+    """Keys of the --receipts mapping that named no session file here."""
+
+    @property
+    def has_exams(self) -> bool:
+        return any(r.receipt is not None for r in self.rows)
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": [r.to_json() for r in self.rows],
-                "similar_pairs": {c: [p.to_json() for p in ps] for c, ps in self.pairs.items()}}
+                "similar_pairs": {c: [p.to_json() for p in ps] for c, ps in self.pairs.items()},
+                "receipts_unmatched": self.receipts_unmatched}
 
 
-def read_row(path: Path, results: ResultsStore | None) -> ReviewRow:
+def read_row(path: Path, results: ResultsStore | None,
+             receipts: Receipts | None = None) -> ReviewRow:
     """One session's row; never raises for a bad file."""
     row = ReviewRow(str(path), UNREADABLE)
     try:
@@ -104,9 +126,10 @@ def read_row(path: Path, results: ResultsStore | None) -> ReviewRow:
             sub = facts.submission()
             recorded = facts.recorded_result(sub.seq)
             row.runs = len(tl.runs())
-            for s in tl.integrity_signals():
-                row.signals[s.kind] = row.signals.get(s.kind, 0) + 1
+            for s in facts.signals():
+                row.signals[s["kind"]] = row.signals.get(s["kind"], 0) + 1
             row.time_used_s = round(facts.time_used(sub.seq), 3)
+            row.receipt = receipt_for(facts, path, report.ok, receipts)
     except (UserError, OSError) as exc:
         row.integrity = UNREADABLE if report.ok else row.integrity
         row.integrity_detail = str(exc if isinstance(exc, UserError) else unreadable(path, exc))
@@ -176,26 +199,29 @@ def similar_pairs(rows: list[ReviewRow], challenge_dirs: list[Path],
 
 def collect(folder: Path, *, results: Path | None = None, challenge_dirs: list[Path] | None = None,
             similarity: bool = True,
-            progress: Callable[[int, int], None] | None = None) -> Review:
-    """Review every ``*.tasession`` under ``folder``: rows sorted by score, best first."""
+            progress: Callable[[int, int], None] | None = None,
+            receipts: Path | None = None) -> Review:
+    """Review every ``*.tasession`` under ``folder``: rows sorted by score, best first.
+    ``receipts``: a file mapping session files to receipt codes (``exam.load_receipts``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder of session files.")
     paths = sorted(folder.rglob(f"*{session_store.SUFFIX}"))
+    codes = Receipts.load(receipts, paths, [folder]) if receipts is not None else None
     rows = []
     with ResultsStore(results or folder / DEFAULT_NAME, readonly=True) as store:
         for i, path in enumerate(paths, start=1):
-            rows.append(read_row(path, store))
+            rows.append(read_row(path, store, codes))
             if progress:
                 progress(i, len(paths))
     pairs = similar_pairs(rows, list(challenge_dirs or [])) if similarity else {}
     rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), r.candidate or "", r.path))
-    return Review(rows, pairs)
+    return Review(rows, pairs, codes.unused() if codes is not None else [])
 
 
 CSV_COLUMNS = ["candidate", "challenge", "score", "max_score", "score_source",
                "regrade_matches", "time_used_s", "runs", "submitted", "integrity",
-               "integrity_detail", "signal_count", "signals", "similar", "session"]
+               "integrity_detail", "signal_count", "signals", "receipt", "similar", "session"]
 
 
 def to_csv(review: Review) -> str:
@@ -206,6 +232,7 @@ def to_csv(review: Review) -> str:
         data = r.to_json()
         data["signals"] = "; ".join(f"{k} {n}" for k, n in sorted(r.signals.items()))
         data["similar"] = "; ".join(describe_similar(s) for s in r.similar)
+        data["receipt"] = r.receipt["summary"] if r.receipt else None
         writer.writerow(["" if data[c] is None else _csv_safe(data[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
 
@@ -226,8 +253,10 @@ def _csv_safe(value: Any) -> Any:
 
 def format_table(review: Review) -> list[str]:
     """The review as aligned text lines (what `review` prints when not in a terminal)."""
+    exams = review.has_exams  # the receipt column only where there is an exam
     out = [f"{'score':>11}  {'time':>8}  {'runs':>4}  {'integrity':<10} {'signals':>7}  "
-           f"{'candidate':<16} {'challenge':<18} similar"]
+           + (f"{'receipt':<9}  " if exams else "")
+           + f"{'candidate':<16} {'challenge':<18} similar"]
     for r in review.rows:
         score = (f"{r.score:g}/{r.max_score:g}" if isinstance(r.score, (int, float))
                  and isinstance(r.max_score, (int, float)) else "-")
@@ -240,9 +269,16 @@ def format_table(review: Review) -> list[str]:
         similar = "; ".join(describe_similar(s) for s in r.similar) or "-"
         who = (r.candidate or Path(r.path).name)[:16]
         out.append(f"{score:>11}  {used:>8}  {r.runs:>4}  {r.integrity:<10} "
-                   f"{r.signal_count:>7}  {who:<16} {(r.challenge or '-')[:18]:<18} {similar}")
+                   f"{r.signal_count:>7}  " + (f"{r.receipt_cell:<9}  " if exams else "")
+                   + f"{who:<16} {(r.challenge or '-')[:18]:<18} {similar}")
         if r.integrity != "intact":
             out.append(f"{'':>13}{r.integrity_detail}")
+        if r.receipt is not None and r.receipt["status"] in ("does-not-match", "not-an-exam"):
+            out.append(f"{'':>13}receipt {r.receipt['given']}: {r.receipt['reason']}")
+    out += [f"receipt for {key}: no such session file here." for key in review.receipts_unmatched]
     out.append("score: * recorded, not regraded (tui-assess grade); ! the regrade differs "
                "from the recorded result.")
+    if exams:
+        out.append("receipt: matches / MISMATCH (not the file submitted) / none given / "
+                   "unchecked (the file fails verification); - not an exam.")
     return out

@@ -95,8 +95,9 @@ class ReviewScreen(Screen[None]):
         yield Label(f"tui-assess · review · {len(self.review.rows)} sessions, {bad} failing "
                     f"verification, {pairs} similar pairs", id="review-title")
         table: DataTable[Any] = DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        receipt = [("receipt", "receipt")] if self.review.has_exams else []
         for label, key in (("score", "score"), ("time", "time"), ("runs", "runs"),
-                           ("integrity", "integrity"), ("signals", "signals"),
+                           ("integrity", "integrity"), ("signals", "signals"), *receipt,
                            ("candidate", "candidate"), ("challenge", "challenge"),
                            ("similar to", "similar")):
             table.add_column(label, key=key)
@@ -107,10 +108,12 @@ class ReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#review-table", DataTable)
         for i, r in enumerate(self.review.rows):
+            receipt = [Text(r.receipt_cell, style="red" if r.receipt_cell in ("MISMATCH", "no exam")
+                            else "")] if self.review.has_exams else []
             table.add_row(
                 score_cell(r), time_cell(r.time_used_s), str(r.runs),
                 Text(r.integrity, style=INTEGRITY_STYLE.get(r.integrity, "")),
-                str(r.signal_count) if r.signal_count else "-",
+                str(r.signal_count) if r.signal_count else "-", *receipt,
                 Text(r.candidate or Path(r.path).name),
                 Text(r.challenge or "-"), similar_cell(r), key=str(i),
             )
@@ -135,6 +138,9 @@ class ReviewScreen(Screen[None]):
         signals = ", ".join(f"{k} {n}" for k, n in sorted(r.signals.items())) or "none"
         text.append(f"signals: {signals}; submitted: {'yes' if r.submitted else 'no'}; "
                     f"score from: {r.score_source or 'no hidden run'}")
+        if r.receipt is not None:
+            text.append(f"\n{r.receipt['summary']}: {r.receipt['reason']}",
+                        style="red" if r.receipt["status"] != "matches" else "")
         detail.update(text)
 
     @on(DataTable.RowHighlighted, "#review-table")
