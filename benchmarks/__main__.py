@@ -13,7 +13,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from benchmarks import rows_core, rows_tui
 from benchmarks.harness import (
@@ -28,10 +30,7 @@ from benchmarks.harness import (
     rewrite_benchmarks_md,
 )
 
-GROUPS: dict[str, Callable[[Size], list[Row]]] = {
-    "core": rows_core.all_rows,
-    "tui": rows_tui.all_rows,
-}
+GROUPS: dict[str, Callable[[Size, Path], list[Row]]] = {**rows_core.groups(), **rows_tui.groups()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="every row once with tiny sizes: checks the harness, not speed")
     parser.add_argument("--json", action="store_true", help="print one JSON list of rows")
     parser.add_argument("--only", default="", metavar="GROUPS",
-                        help=f"comma-separated groups to run ({', '.join(GROUPS)}); default all")
+                        help=f"comma-separated groups of rows to run ({', '.join(GROUPS)}); default all")
     parser.add_argument("--no-write", action="store_true",
                         help="a full run prints only, without rewriting BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -57,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     clock = Clock()
     rows: list[Row] = []
     for g in groups:
-        rows += GROUPS[g](size)
+        with tempfile.TemporaryDirectory(prefix=f"bench-{g}-") as tmp:
+            rows += GROUPS[g](size, Path(tmp))
     facts["load_end"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=1))

@@ -113,9 +113,11 @@ class Pty:
     def close(self) -> None:
         try:
             self.write(b"\x11")  # ctrl+q
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
+        except OSError:
             pass
+        deadline = time.perf_counter() + 5
+        while self.proc.poll() is None and time.perf_counter() < deadline:
+            self._read(0.05)  # keep reading: an app blocked writing to a full pty never exits
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()

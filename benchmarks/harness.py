@@ -68,11 +68,12 @@ class Size:
     session_hours: float  # simulated session length for the log-size rows
     seeks: int  # random seeks into the simulated session
     cast_keys: int  # keys typed into the TUI recorded by asciinema
+    replay_moves: int  # clicks, steps and drags in the replay screen (bench_replay)
 
 
-SMOKE = Size("smoke", 1, 1, 3, 0.3, 0.3, 20, 300, 0.02, 5, 3)
-QUICK = Size("quick", 3, 1, 15, 2.0, 2.0, 500, 5000, 2.0, 100, 20)
-FULL = Size("full", 9, 3, 60, 10.0, 10.0, 500, 20000, 2.0, 200, 120)
+SMOKE = Size("smoke", 1, 1, 3, 0.3, 0.3, 20, 300, 0.02, 5, 3, 3)
+QUICK = Size("quick", 3, 1, 15, 2.0, 2.0, 500, 5000, 2.0, 100, 20, 20)
+FULL = Size("full", 9, 3, 60, 10.0, 10.0, 500, 20000, 2.0, 200, 120, 60)
 
 
 def alternate(pairs: int, ours: Callable[[], T], base: Callable[[], T]

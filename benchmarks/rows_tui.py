@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -211,11 +210,11 @@ def cast_row(size: Size, apps: Apps) -> Row:
                "`asciinema rec`: the session file against asciinema's cast of the same run")
 
 
-def all_rows(size: Size) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix="bench-tui-") as d:
-        apps = Apps(Path(d))
-        rows = startup_rows(size, apps)
-        rows += idle_rows(size, apps)
-        rows.append(keystroke_row(size, apps))
-        rows.append(cast_row(size, apps))
-    return rows
+def groups() -> dict[str, Callable[[Size, Path], list[Row]]]:
+    """Named groups of rows (`--only`), each given the run size and a scratch folder."""
+    return {
+        "startup": lambda size, tmp: startup_rows(size, Apps(tmp)),
+        "idle": lambda size, tmp: idle_rows(size, Apps(tmp)),
+        "keys": lambda size, tmp: [keystroke_row(size, Apps(tmp))],
+        "cast": lambda size, tmp: [cast_row(size, Apps(tmp))],
+    }

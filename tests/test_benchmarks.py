@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ROWS = {
     "check_latency", "check_cli_latency", "log_bytes_per_hour", "replay_seek_p99_ms",
+    "replay_state_at_p99_ms",
     "recorder_event_p99_ms", "sampler_overhead_pct", "sampler_overhead_pct_crowded",
     "startup", "catalog_startup", "idle_cpu", "tui_peak_rss_mb", "keystroke_10k",
     "log_vs_asciicast",

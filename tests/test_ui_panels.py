@@ -349,7 +349,8 @@ async def test_reopening_resumes_the_attempt_and_a_solved_one_starts_afresh(
     first = store.attempt("fix-sum", 900)
     assert first.resumed and first.number == 1
     # Five minutes pass with the app closed: the clock kept running.
-    store.db["progress"].update("fix-sum", {"attempt_started": first.started - 300})
+    store.db.execute("UPDATE progress SET attempt_started = ? WHERE challenge_id = 'fix-sum'",
+                     (first.started - 300,))
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

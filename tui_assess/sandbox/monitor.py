@@ -16,6 +16,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 
+FULL_LISTING_EVERY = 20  # samples between /proc listings while no process was created
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 SHM_PREFIXES = ("/memfd:", "/dev/shm/", "/SYSV")
@@ -45,6 +46,15 @@ def read_stat(pid: int) -> tuple[int, str, int, float, int] | None:
             (int(fields[11]) + int(fields[12])) / TICKS,
             int(fields[17]),
         )
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def last_pid() -> int | None:
+    """The pid most recently created on the machine (/proc/loadavg), None if unreadable."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[4])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -140,6 +150,8 @@ class RunTracker:
     roots: dict[int, str] = field(default_factory=dict)  # pid -> kind, as the supervisor said
     ever: dict[int, int] = field(default_factory=dict)  # pid -> start of every member seen
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _listed_at_pid: int | None = None  # last_pid() when /proc was last listed
+    _since_listing: int = 0
 
     def __post_init__(self) -> None:
         st = read_stat(self.supervisor)
@@ -188,12 +200,30 @@ class RunTracker:
             out.extend(frontier)
         return out
 
-    def refresh(self) -> list[Member]:
-        """Bring the member list up to date; return the live candidate members."""
+    def refresh(self, full: bool = False) -> list[Member]:
+        """Bring the member list up to date; return the live candidate members.
+
+        While no process was created anywhere since the last listing of /proc (the kernel's
+        last pid is unchanged), no new member can exist and no pid can have been reused:
+        the listing is skipped (issue 14: it cost ~0.6 % of a core at 20 Hz on a machine of
+        a few hundred processes); members that ended are dropped at the next listing, at
+        least every FULL_LISTING_EVERY samples. `full` always lists (the kill sweep).
+        """
+        newest = last_pid()
+        if (
+            not full
+            and newest is not None
+            and newest == self._listed_at_pid
+            and self._since_listing < FULL_LISTING_EVERY
+        ):
+            self._since_listing += 1
+            with self.lock:
+                return [m for m in self.members.values() if m.kind == "candidate"]
         try:
             listed = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         except OSError:
             return []
+        self._listed_at_pid, self._since_listing = newest, 0
         with self.lock:
             for pid in list(self.members):
                 if pid not in listed:
@@ -249,8 +279,11 @@ class Reading:
     procs: int
 
 
-def read_candidates(members: list[Member], precise: bool) -> Reading:
-    """CPU, memory and task count of candidate processes. `precise`: PSS plus shm objects."""
+def read_candidates(members: list[Member], precise: bool, shm: bool | None = None) -> Reading:
+    """CPU, memory and task count of candidate processes. `precise`: PSS (else RSS) plus shm
+    objects held but not mapped; `shm` (default: as `precise`) scans for those objects with
+    RSS too: RSS plus them bounds the precise figure from above, at a fraction of its cost."""
+    shm = precise if shm is None else shm
     cpu = 0.0
     tasks = 0
     memory = 0
@@ -265,13 +298,11 @@ def read_candidates(members: list[Member], precise: bool) -> Reading:
         m.cpu_s, m.threads = st[3], st[4]
         cpu += m.cpu_s
         tasks += m.threads
-        if precise:
-            memory += pss_bytes(m.pid)
+        memory += pss_bytes(m.pid) if precise else rss_bytes(m.pid)
+        if shm:
             h, mp = shm_objects(m.pid)
             held.update(h)
             mapped |= mp
-        else:
-            memory += rss_bytes(m.pid)
     memory += sum(size for (_, ino), size in held.items() if ino not in mapped)
     return Reading(cpu, memory, tasks, alive)
 

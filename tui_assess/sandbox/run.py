@@ -65,7 +65,7 @@ SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 SAMPLE_INTERVAL_S = 0.05  # 20 Hz: short peaks show up; the kernel's limits cover the rest
 EVENT_EVERY_N_SAMPLES = 2  # resource events at 10 Hz
 PRECISE_EVERY_N_SAMPLES = 4  # PSS and shared-memory scans at 5 Hz (or when near the limit)
-PRECISE_ALWAYS_UP_TO = 4  # ... and at every sample while the candidates are this few
+PRECISE_ALWAYS_UP_TO = 4  # ... and the shared-memory scan at every sample while this few
 OUTPUT_FLUSH_S = 0.1
 START_TIMEOUT_S = 15.0
 CLOSE_BUDGET_S = 5.0
@@ -497,19 +497,26 @@ class SandboxRun:
         n = 0
         last_cpu, last_t = 0.0, time.monotonic()
         precise_memory = 0
+        small_tree = False
         next_disk = 0.0
         while not self._closed.is_set():
             members = self._tracker.refresh()
-            reading = read_candidates(members, precise=False)
-            # PSS and held shared memory (memfd grows fast, unseen by RSS) at every sample for a
-            # small tree (host and reference: ~0.1 ms each), else at 5 Hz or near the limit.
-            if (
-                reading.procs <= PRECISE_ALWAYS_UP_TO
-                or n % PRECISE_EVERY_N_SAMPLES == 0
+            # PSS and held shared memory (memfd grows fast, unseen by RSS) at 5 Hz, and at once
+            # when the cheap figure nears the limit. For a small tree the cheap figure includes
+            # held shared memory at every sample (RSS plus it bounds PSS plus it from above), so
+            # a growing memfd is caught at 20 Hz; PSS itself (smaps_rollup, ~0.3 ms for a
+            # Python process) only when that bound passes half the limit (issue 14).
+            precise = n % PRECISE_EVERY_N_SAMPLES == 0
+            reading = read_candidates(members, precise=precise, shm=precise or small_tree)
+            if not precise and (
+                reading.procs <= PRECISE_ALWAYS_UP_TO and not small_tree
                 or reading.memory_bytes > limits.memory_mb * 2**19
             ):
                 reading = read_candidates(members, precise=True)
+                precise = True
+            if precise:
                 precise_memory = reading.memory_bytes
+            small_tree = reading.procs <= PRECISE_ALWAYS_UP_TO
             for m in members:
                 self._cpu_seen[(m.pid, m.start)] = m.cpu_s
             now = time.monotonic()
@@ -677,7 +684,7 @@ class SandboxRun:
         end = time.monotonic() + budget_s
         killed: set[tuple[int, int]] = set()
         while True:
-            self._tracker.refresh()
+            self._tracker.refresh(full=True)
             with self._tracker.lock:
                 mine = [
                     (m.pid, m.start)

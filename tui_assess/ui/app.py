@@ -22,7 +22,6 @@ from tui_assess.ui.checking import Checker, default_checker
 from tui_assess.ui.hooks import GuardedHooks, SessionHooks
 from tui_assess.ui.progress import ProgressStore
 from tui_assess.ui.screens.dialogs import ConfirmScreen
-from tui_assess.ui.screens.help import HelpScreen
 from tui_assess.ui.screens.workspace import WorkspaceScreen
 
 
@@ -107,6 +106,12 @@ class AssessApp(App[None]):
 
     def on_mount(self) -> None:
         self.apply_user_settings()
+        # The first screen is pushed after the app's start-up batch: inside it (on_mount runs
+        # there) its first frame would be computed and dropped, and the screen would appear
+        # only after everything scheduled "after refresh" had run too (issue 14: start-up).
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
         elif self.start_challenge is not None:
@@ -223,6 +228,8 @@ class AssessApp(App[None]):
         self.exit()
 
     def action_help(self) -> None:
+        from tui_assess.ui.screens.help import HelpScreen  # on demand: it loads Markdown
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))

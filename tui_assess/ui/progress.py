@@ -1,19 +1,34 @@
 """Practice progress: attempts, solved, best time, per challenge, in a small SQLite file.
 
-Headless (no Textual): data_home()/progress.sqlite, written through sqlite-utils.
+Headless (no Textual): data_home()/progress.sqlite, through the standard sqlite3 module
+(sqlite-utils cost the app's start-up ~25 ms of imports for one small table).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from tui_assess.paths import data_home
 
 TABLE = "progress"
+# The table as sqlite-utils created it (files written before keep working, and vice versa).
+CREATE = f"""CREATE TABLE IF NOT EXISTS "{TABLE}" (
+   "challenge_id" TEXT PRIMARY KEY,
+   "attempts" INTEGER NOT NULL DEFAULT 0,
+   "solved" INTEGER NOT NULL DEFAULT 0,
+   "best_time_s" REAL,
+   "opened" INTEGER NOT NULL DEFAULT 0,
+   "gave_up" INTEGER NOT NULL DEFAULT 0,
+   "hints_shown" INTEGER NOT NULL DEFAULT 0,
+   "updated_at" REAL,
+   "attempt_started" REAL,
+   "attempt_number" INTEGER
+)"""
+LATER_COLUMNS = (("attempt_started", "REAL"), ("attempt_number", "INTEGER"))
 
 
 @dataclass(frozen=True)
@@ -77,35 +92,24 @@ class ProgressStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or data_home() / "progress.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        if TABLE not in self.db.table_names():
-            self.db.table(TABLE).create(
-                {
-                    "challenge_id": str,
-                    "attempts": int,
-                    "solved": int,
-                    "best_time_s": float,
-                    "opened": int,
-                    "gave_up": int,
-                    "hints_shown": int,
-                    "updated_at": float,
-                    "attempt_started": float,
-                    "attempt_number": int,
-                },
-                pk="challenge_id",
-                not_null={"attempts", "solved", "opened", "gave_up", "hints_shown"},
-                defaults={"attempts": 0, "solved": 0, "opened": 0, "gave_up": 0, "hints_shown": 0},
-            )
-        columns = self.db[TABLE].columns_dict  # type: ignore[union-attr]
-        for name, kind in (("attempt_started", float), ("attempt_number", int)):
+        # Autocommit: every write below is one statement, so one small transaction.
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(CREATE)
+        columns = {r["name"] for r in self.db.execute(f"PRAGMA table_info([{TABLE}])")}
+        for name, kind in LATER_COLUMNS:
             if name not in columns:  # a progress file from before attempts were kept
-                self.db[TABLE].add_column(name, kind)  # type: ignore[union-attr]
+                self.db.execute(f"ALTER TABLE [{TABLE}] ADD COLUMN [{name}] {kind}")
+
+    def _row(self, challenge_id: str) -> dict[str, Any]:
+        row = self.db.execute(f"SELECT * FROM [{TABLE}] WHERE challenge_id = ?",
+                              (challenge_id,)).fetchone()
+        return dict(row) if row is not None else {}
 
     def get(self, challenge_id: str) -> Progress:
-        rows = list(self.db[TABLE].rows_where("challenge_id = ?", [challenge_id]))
-        if not rows:
+        r = self._row(challenge_id)
+        if not r:
             return Progress(challenge_id)
-        r = rows[0]
         return Progress(
             challenge_id,
             attempts=r["attempts"],
@@ -117,11 +121,18 @@ class ProgressStore:
         )
 
     def all(self) -> dict[str, Progress]:
-        return {r["challenge_id"]: self.get(r["challenge_id"]) for r in self.db[TABLE].rows}
+        ids = [r[0] for r in self.db.execute(f"SELECT challenge_id FROM [{TABLE}] ORDER BY rowid")]
+        return {i: self.get(i) for i in ids}
 
     def _update(self, challenge_id: str, **values: object) -> Progress:
         values["updated_at"] = time.time()
-        self.db.table(TABLE).upsert({"challenge_id": challenge_id, **values}, pk="challenge_id")
+        names = list(values)  # our own keyword names, never user input
+        self.db.execute(
+            f"INSERT INTO [{TABLE}] (challenge_id, {', '.join(names)}) "
+            f"VALUES (?{', ?' * len(names)}) ON CONFLICT(challenge_id) DO UPDATE SET "
+            + ", ".join(f"{n} = excluded.{n}" for n in names),
+            (challenge_id, *values.values()),
+        )
         return self.get(challenge_id)
 
     def opened(self, challenge_id: str) -> Progress:
@@ -148,8 +159,7 @@ class ProgressStore:
 
     def attempt(self, challenge_id: str, limit_s: float, *, new: bool = False) -> Attempt:
         """The open attempt at this challenge, or a new one (also when `new`: a reset)."""
-        rows = list(self.db[TABLE].rows_where("challenge_id = ?", [challenge_id]))
-        row = rows[0] if rows else {}
+        row = self._row(challenge_id)
         number = row.get("attempt_number") or 0
         started = row.get("attempt_started")
         if started is not None and not new:

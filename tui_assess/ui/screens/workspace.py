@@ -14,8 +14,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.reactive import reactive
-from textual.widgets import DirectoryTree, Footer, Label, Markdown, TabbedContent, TabPane
+from textual.widgets import DirectoryTree, Footer, Label, TabbedContent, TabPane
 
 from tui_assess.challenge.model import Challenge
 from tui_assess.challenge.workspace import workspace_files
@@ -125,21 +126,25 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         with Horizontal(id="ws-main"):
             yield WorkspaceTree(self.workspace, id="files")
             yield EditorTabs(self.workspace, self.hooks, id="editors")
+            # Before the first paint: the header, the editor, the side panel's tabs and the
+            # footer. The brief (Markdown: its parser and a widget per block) and the hidden
+            # panes mount right after it (issue 14: start-up).
             with TabbedContent(id="side"):
-                with TabPane("Brief", id="brief-pane"), VerticalScroll(id="brief-scroll"):
-                    yield Markdown(self.challenge.brief(), id="brief")
+                with TabPane("Brief", id="brief-pane"):
+                    yield VerticalScroll(id="brief-scroll")
                 with TabPane("Tests", id="tests-pane"):
-                    yield TestPanel(id="tests")
+                    yield Lazy(TestPanel(id="tests"))
                 with TabPane("Hints", id="hints-pane"):
                     shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
-                    yield HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
+                    yield Lazy(HintsPanel(list(self.challenge.hints), shown, id="hints-panel"))
         with Vertical(id="terminal-box"):
             yield Label(
                 "Terminal · a shell in your workspace, in the sandbox · f12 back to the editor "
                 "· f11 zoom",
                 id="terminal-title",
             )
-            yield TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
+            yield Lazy(TerminalPane(self.workspace, self.challenge.limits, self.hooks,
+                                    id="terminal"))
         yield Footer()
 
     @property
@@ -163,10 +168,20 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             self.deadline - countdown.clock() if self.timed else None,
         )
         await self.editor_tabs.open_files(workspace_files(self.challenge, self.workspace))
-        if self.store is not None:
-            self.store.opened(self.challenge.id)
         self._update_status()
         self._announce_attempt()
+        self.call_after_refresh(self._after_first_paint)
+
+    async def _after_first_paint(self) -> None:
+        """What the first screen does not need: the brief, the progress write (a disk sync),
+        the challenge's data (a thread)."""
+        from textual.widgets import Markdown
+
+        await self.query_one("#brief-scroll", VerticalScroll).mount(
+            Markdown(self.challenge.brief(), id="brief")
+        )
+        if self.store is not None:
+            self.store.opened(self.challenge.id)
         self.prepare_data()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -396,6 +411,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
 
     def stop(self) -> None:
         """Called when the screen goes away: stop a run and the terminal, tell the hooks."""
-        self.query_one("#tests", TestPanel).cancel()
-        self.terminal.stop()
+        for panel in self.query(TestPanel):  # none yet if the screen goes at once
+            panel.cancel()
+        for pane in self.query(TerminalPane):
+            pane.stop()
         self.hooks.session_ended()

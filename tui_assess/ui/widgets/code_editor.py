@@ -279,6 +279,16 @@ class CodeEditor(TextArea):
     # -- editing: indentation -----------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable and event.key not in ("enter", "tab", "escape"):
+            # A key bound to an action (arrows, home/end, ctrl+...) runs here, in the order
+            # the keys came. Left to bubble up to the app, it could be overtaken by the next
+            # printable key, typed here at once, while the app is busy: "End" then " " would
+            # put the space before the end (the first moments after start-up, say). The
+            # check is the app's own, over the same chain (this editor up to the app).
+            if await self.app._check_bindings(event.key):
+                event.stop()
+                event.prevent_default()
+            return
         if event.key != "enter" or self.read_only:
             return  # TextArea's own handler (called next) does the rest
         event.stop()

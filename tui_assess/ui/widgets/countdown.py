@@ -33,10 +33,19 @@ class Countdown(Static):
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.set_reactive(Countdown.deadline, deadline)
         self._expired_posted = False
+        self._shown = ""
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self.tick)
         self.tick()
+
+    def _show(self, text: str) -> None:
+        # Twice a second, mostly the same text: redraw only on a change, and lay the screen
+        # out again only when the width changes ("09:59 left" and "10:00 left" do not).
+        if text != self._shown:
+            layout = len(text) != len(self._shown)
+            self._shown = text
+            self.update(text, layout=layout)
 
     def seconds_left(self) -> float | None:
         if self.deadline is None:
@@ -49,12 +58,12 @@ class Countdown(Static):
 
     def tick(self) -> None:
         left = self.seconds_left()
+        self.set_class(left is not None and 0 < left <= WARNING_S, "-warning")
+        self.set_class(left is not None and left <= 0, "-expired")
         if left is None:
-            self.update("")
+            self._show("")
             return
-        self.set_class(0 < left <= WARNING_S, "-warning")
-        self.set_class(left <= 0, "-expired")
-        self.update(f"{format_left(left)} left" if left > 0 else "time is up")
+        self._show(f"{format_left(left)} left" if left > 0 else "time is up")
         if left <= 0 and not self._expired_posted:
             self._expired_posted = True
             self.post_message(self.Expired())

@@ -8,6 +8,8 @@ buffers silently or asks when there are unsaved edits.
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from textual import on, work
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from tui_assess.ui.messages import FilesChangedOnDisk
 from tui_assess.ui.screens.dialogs import ConfirmScreen
@@ -23,23 +26,37 @@ from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets.file_tree import IGNORED_PARTS
 
 MAX_POLLED_FILES = 2000
+POLL_S = 1.0
 MAX_EDITABLE_BYTES = 2_000_000
 
 
 def scan(workspace: Path) -> dict[str, tuple[int, int]]:
-    """rel path -> (mtime_ns, size) of every workspace file (caches skipped). Runs off-loop."""
+    """rel path -> (mtime_ns, size) of every workspace file (caches skipped). Runs off-loop.
+
+    os.scandir, not rglob: ignored folders (a .venv, node_modules) are never entered, and a
+    file costs one stat. Linked folders are not followed; linked files are (as `is_file`).
+    """
     state: dict[str, tuple[int, int]] = {}
-    for p in workspace.rglob("*"):
-        if len(state) >= MAX_POLLED_FILES:
-            break
-        rel = p.relative_to(workspace)
-        if IGNORED_PARTS.intersection(rel.parts) or not p.is_file():
-            continue
+    stack = [(str(workspace), "")]
+    while stack and len(state) < MAX_POLLED_FILES:
+        folder, prefix = stack.pop()
         try:
-            st = p.stat()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name in IGNORED_PARTS:
+                        continue
+                    rel = prefix + entry.name
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append((entry.path, rel + "/"))
+                        elif entry.is_file():
+                            st = entry.stat()
+                            if len(state) < MAX_POLLED_FILES:
+                                state[rel] = (st.st_mtime_ns, st.st_size)
+                    except OSError:
+                        continue
         except OSError:
             continue
-        state[rel.as_posix()] = (st.st_mtime_ns, st.st_size)
     return state
 
 
@@ -72,7 +89,13 @@ class EditorTabs(TabbedContent):
 
     def on_mount(self) -> None:
         self.disk_state = scan(self.workspace)
-        self.set_interval(1.0, self._poll_disk)
+        self._poll_now = threading.Event()
+        self._polling = True
+        self._poll_loop()
+
+    def on_unmount(self) -> None:
+        self._polling = False
+        self._poll_now.set()
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -194,21 +217,28 @@ class EditorTabs(TabbedContent):
 
     # -- changes on disk (polled off the event loop) --------------------------------------------
 
-    def _poll_disk(self) -> None:
-        self._poll_worker(dict(self.disk_state))
-
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
-    def _poll_worker(self, before: dict[str, tuple[int, int]]) -> None:
-        after = scan(self.workspace)
-        changed = [rel for rel, st in after.items() if before.get(rel) not in (None, st)]
-        changed += [rel for rel in before if rel not in after]
-        tree_changed = set(after) != set(before)
-        if changed or tree_changed:
-            self.post_message(FilesChangedOnDisk(sorted(changed), tree_changed, after))
+    def _poll_loop(self) -> None:
+        # One thread for the widget's life, once a second: the event loop hears from it only
+        # when something changed (a worker per poll cost the idle app a thread and three
+        # state messages a second).
+        worker = get_current_worker()
+        while True:
+            self._poll_now.wait(POLL_S)
+            self._poll_now.clear()
+            if not self._polling or worker.is_cancelled:
+                return
+            before = dict(self.disk_state)
+            after = scan(self.workspace)
+            changed = [rel for rel, st in after.items() if before.get(rel) not in (None, st)]
+            changed += [rel for rel in before if rel not in after]
+            tree_changed = set(after) != set(before)
+            if changed or tree_changed:
+                self.post_message(FilesChangedOnDisk(sorted(changed), tree_changed, after))
 
     def check_disk_now(self) -> None:
         """Look for changes at once (after a terminal command, say) instead of within a second."""
-        self._poll_disk()
+        self._poll_now.set()
 
     @on(FilesChangedOnDisk)
     def _files_changed(self, event: FilesChangedOnDisk) -> None:

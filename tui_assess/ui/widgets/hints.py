@@ -6,7 +6,6 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown
 
 
 class HintsPanel(VerticalScroll):
@@ -18,6 +17,10 @@ class HintsPanel(VerticalScroll):
         self.shown = min(shown, len(hints))
 
     def compose(self) -> ComposeResult:
+        # Imported here: the panel mounts after the workspace's first paint, and Markdown's
+        # parser is ~25 ms of imports the start-up does not need.
+        from textual.widgets import Markdown
+
         yield Markdown(self.markdown(), id="hints")
 
     def markdown(self) -> str:
@@ -35,5 +38,7 @@ class HintsPanel(VerticalScroll):
         if self.shown >= len(self.hints):
             return None
         self.shown += 1
+        from textual.widgets import Markdown
+
         self.query_one("#hints", Markdown).update(self.markdown())
         return self.shown - 1

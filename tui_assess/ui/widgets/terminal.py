@@ -207,7 +207,8 @@ class TerminalPane(Widget, can_focus=True):
     # -- life ---------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.set_interval(TICK_S, self._tick)
+        # Ticks only while a shell runs: an idle workspace (most of them) pays nothing.
+        self._ticker = self.set_interval(TICK_S, self._tick, pause=True)
 
     @property
     def running(self) -> bool:
@@ -228,6 +229,7 @@ class TerminalPane(Widget, can_focus=True):
         self.status = "Starting a shell in the sandbox..."
         self._lines.clear()
         self.refresh()
+        self._ticker.resume()
         self._start_worker(rows, cols)
 
     @work(thread=True, exclusive=True, group="terminal-start", exit_on_error=False)
@@ -279,6 +281,7 @@ class TerminalPane(Widget, can_focus=True):
 
     def _shell_ended(self, ended: ShellEnded) -> None:
         self._tick()  # draw and record what it printed last
+        self._ticker.pause()  # keys start a new shell from here (on_key), nothing to pass on
         if ended.reason != "closed":
             self.hooks.terminal_ended(ended.returncode, ended.reason)
         self.status = f"The shell ended: {ended.reason}. Press enter for a new one."

@@ -110,7 +110,8 @@ class TestPanel(Vertical):
         yield ResourceMeter(id="meter")
 
     def on_mount(self) -> None:
-        self.set_interval(0.08, self.flush_events)
+        # Runs only during a run (start .. finish): an idle panel costs no wake-ups.
+        self._flusher = self.set_interval(0.08, self.flush_events, pause=True)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -168,6 +169,7 @@ class TestPanel(Vertical):
 
     def start(self, suite: str) -> None:
         self.running = True
+        self._flusher.resume()
         self.details.clear()
         self.unfinished.clear()
         self.table.clear()
@@ -215,6 +217,7 @@ class TestPanel(Vertical):
         """Replace the live rows with the authoritative result; a run stopped by a limit (or
         cancelled) names the test that was running."""
         self.running = False
+        self._flusher.pause()
         table = self.table
         table.clear()
         self.details.clear()
