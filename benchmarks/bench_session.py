@@ -4,6 +4,7 @@ Run from the repository root:
 
     python benchmarks/bench_session.py            # prints a Markdown table
     python benchmarks/bench_session.py --json     # one JSON document
+    python benchmarks/bench_session.py --format-version 1   # the same, session format 1
 
 Targets (issue 5): record() p99 < 1 ms; a 2-hour session with typical typing and 100 test
 runs < 5 MB; state_at at any moment < 50 ms.
@@ -65,7 +66,8 @@ def bench_record_cost(folder: Path, n: int = 20_000) -> dict[str, float]:
 
 
 def simulate_session(path: Path, hours: float = HOURS, runs: int = RUNS,
-                     seed: int = 1) -> dict[str, Any]:
+                     seed: int = 1, **options: Any) -> dict[str, Any]:
+    """The scripted session; ``options`` go to the recorder (``format_version=1``)."""
     rnd = random.Random(seed)
     source = (ROOT / "tui_assess" / "session" / "recorder.py").read_text()
     workspace = {
@@ -75,7 +77,7 @@ def simulate_session(path: Path, hours: float = HOURS, runs: int = RUNS,
     }
     rec = SessionRecorder.create(path, challenge_id="slow-query", challenge_hash="0" * 64,
                                  mode="exam", deadline=time.time() + hours * 3600,
-                                 candidate="bench", files=workspace)
+                                 candidate="bench", files=workspace, **options)
     clock = [0.0]
     wall0 = time.time()
     rec._now = lambda: (clock[0], wall0 + clock[0])  # type: ignore[method-assign]
@@ -139,10 +141,10 @@ def simulate_session(path: Path, hours: float = HOURS, runs: int = RUNS,
     return {"expected_final": text, **counts}
 
 
-def bench_size_and_seek(folder: Path, seeks: int = 200) -> dict[str, Any]:
+def bench_size_and_seek(folder: Path, seeks: int = 200, **options: Any) -> dict[str, Any]:
     path = folder / "two-hours.tasession"
     t0 = time.perf_counter()
-    sim = simulate_session(path)
+    sim = simulate_session(path, **options)
     simulate_s = time.perf_counter() - t0
     size = path.stat().st_size
     t0 = time.perf_counter()
@@ -181,11 +183,13 @@ def bench_size_and_seek(folder: Path, seeks: int = 200) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--format-version", type=int, choices=(1, 2), default=2,
+                        help="the session format the recorder writes (default 2)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         cost = bench_record_cost(folder)
-        size = bench_size_and_seek(folder)
+        size = bench_size_and_seek(folder, format_version=args.format_version)
     machine = {"python": platform.python_version(), "os": platform.platform(),
                "cpus": os.cpu_count()}
     if args.json:

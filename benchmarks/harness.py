@@ -62,6 +62,7 @@ class Size:
     key_sessions: int  # editor sessions of each kind for the keystroke row
     keys: int  # keys typed per editor session
     idle_s: float  # seconds of idle CPU measured per app
+    settle_s: float  # seconds an app is left alone after it is drawn, before idle is measured
     sampler_s: float  # seconds of sampler CPU measured per side
     background_procs: int  # unrelated sleeping processes for the sampler's crowded row
     record_events: int  # record() calls timed for the recorder's p99
@@ -71,9 +72,9 @@ class Size:
     replay_moves: int  # clicks, steps and drags in the replay screen (bench_replay)
 
 
-SMOKE = Size("smoke", 1, 1, 3, 0.3, 0.3, 20, 300, 0.02, 5, 3, 3)
-QUICK = Size("quick", 3, 1, 15, 2.0, 2.0, 500, 5000, 2.0, 100, 20, 20)
-FULL = Size("full", 9, 3, 60, 10.0, 10.0, 500, 20000, 2.0, 200, 120, 60)
+SMOKE = Size("smoke", 1, 1, 3, 0.3, 0.3, 0.3, 20, 300, 0.02, 5, 3, 3)
+QUICK = Size("quick", 3, 1, 15, 2.0, 2.0, 2.0, 500, 5000, 2.0, 100, 20, 20)
+FULL = Size("full", 9, 3, 60, 10.0, 3.0, 10.0, 500, 20000, 2.0, 200, 120, 60)
 
 
 def alternate(pairs: int, ours: Callable[[], T], base: Callable[[], T]

@@ -122,11 +122,16 @@ def session_rows(size: Size, tmp: Path) -> list[Row]:
     hours = size.session_hours
     file_bytes = path.stat().st_size
     gz = _jsonl_gzip_bytes(path)
+    # The same scripted session written in the format-1 layout, in the same run.
+    v1 = tmp / "session-v1.tasession"
+    simulate_session(v1, hours=hours, runs=runs, format_version=1)
+    v1_bytes = v1.stat().st_size
+    what = (f"bench_session's {hours:g}-hour session ({sim['edit']} edits, {sim['run']} runs, "
+            f"{sim['sample']} resource samples, 3 files)")
     rows = [row("log_bytes_per_hour", file_bytes / hours / 1e6, "MB/h", gz / hours / 1e6,
                 "<= 1.5 MB/h",
-                f"bench_session's {hours:g}-hour session ({sim['edit']} edits, {sim['run']} runs, "
-                f"{sim['sample']} resource samples, 3 files); baseline: gzip -6 of its own "
-                "JSONL export")]
+                f"{what}, session format 2; the same session as format 1 in the same run: "
+                f"{v1_bytes / hours / 1e6:.3g} MB/h; baseline: gzip -6 of its own JSONL export")]
     rnd = random.Random(2)
     with Timeline.open(path) as tl:
         assert tl.state_at()["report.py"] == sim["expected_final"]

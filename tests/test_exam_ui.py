@@ -65,8 +65,8 @@ async def submit(pilot: Any, app: ExamApp) -> None:
     await pilot.press("ctrl+g")
     await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen | ReceiptScreen),
-                     timeout=RUN_TIMEOUT)
+    await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen | ReceiptScreen)
+                     and bool(text_of(app.screen).strip()), timeout=RUN_TIMEOUT)
     await pilot.pause(0.2)
 
 
@@ -129,8 +129,8 @@ async def test_one_minute_exam_hands_in_at_time_up_saving_unsaved_buffers_first(
         assert ws.dirty_files == ["calc.py"]  # typed, never saved
         real = time.monotonic
         exam.clock = lambda: real() + 61  # a minute passes
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen),
-                         timeout=RUN_TIMEOUT)
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen)
+                         and "hidden tests pass" in text_of(app.screen), timeout=RUN_TIMEOUT)
         receipt_text = text_of(app.screen)
     part = exam.parts[0]
     assert part.finished and part.receipt and part.receipt in receipt_text
@@ -249,7 +249,10 @@ async def test_two_challenges_overview_and_finishing_the_exam(tmp_path: Path) ->
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen),
+        # The screen first, then its words (composed a moment later on a loaded machine).
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen)
+                         and all(p.receipt and p.receipt in text_of(app.screen)
+                                 for p in exam.parts),
                          timeout=2 * RUN_TIMEOUT)
         shown = text_of(app.screen)
     assert exam.over and len({p.receipt for p in exam.parts}) == 2

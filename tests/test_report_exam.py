@@ -322,3 +322,21 @@ async def test_review_screen_shows_the_receipt_column(cohort: Path) -> None:
                  for i in range(table.row_count)}
         assert cells["Bob Builder"] == "MISMATCH" and cells["Ada Lovelace"] == "matches"
         assert cells["Cy Young"] == "none"
+
+
+def test_receipts_files_csv_with_or_without_header_and_json(tmp_path: Path) -> None:
+    from tui_assess.report.exam import Receipts, load_receipts
+
+    code = "k7qm 4xpa r2wd 9hft"  # as written down: case and spaces do not matter
+    for name, text in [("a.csv", f"session,receipt code\nx/ada.tasession,{code}\n"),
+                       ("b.csv", f"x/ada.tasession,{code}\n\n"),
+                       ("c.json", json.dumps({"x/ada.tasession": code}))]:
+        (tmp_path / name).write_text(text)
+        assert load_receipts(tmp_path / name) == {"x/ada.tasession": "K7QM-4XPA-R2WD-9HFT"}
+    # a bare name finds the file unless two sessions share it; then only its path does
+    sessions = [tmp_path / "x" / "ada.tasession", tmp_path / "y" / "ada.tasession"]
+    by_name = Receipts({"ada.tasession": "K7QM-4XPA-R2WD-9HFT"}, sessions, [tmp_path])
+    assert by_name.code_for(sessions[0]) is None and by_name.unused() == ["ada.tasession"]
+    by_path = Receipts(load_receipts(tmp_path / "a.csv"), sessions, [tmp_path])
+    assert by_path.code_for(sessions[0]) == "K7QM-4XPA-R2WD-9HFT"
+    assert by_path.code_for(sessions[1]) is None and by_path.unused() == []

@@ -24,6 +24,7 @@ from tui_assess.exam import codes
 from tui_assess.exam.policy import ExamPolicy
 from tui_assess.exam.receipt import check_receipt, exam_facts
 from tui_assess.report.facts import SessionFacts
+from tui_assess.session.store import SUFFIX
 from tui_assess.session.timeline import iso
 
 #: receipt ``status`` values, and the line every format prints for each.
@@ -149,7 +150,7 @@ def exam_section(facts: SessionFacts, path: Path, intact: bool,
 
 def load_receipts(file: Path) -> dict[str, str]:
     """Session file -> receipt code, from a JSON object or a CSV of two columns (a header
-    row ``file,receipt`` is optional). Every code is checked here: UserError names the first
+    row such as ``file,receipt`` is optional). Every code is checked here: UserError names the first
     that cannot be one, and any file that is not such a mapping."""
     try:
         text = Path(file).read_text(encoding="utf-8")
@@ -173,8 +174,9 @@ def load_receipts(file: Path) -> dict[str, str]:
             if len(cells) != 2:
                 raise UserError(f"{file}, line {i}: expected two columns, the session file "
                                 "and its receipt code.")
-            if i == 1 and cells[1].lower() in ("receipt", "code", "receipt code"):
-                continue
+            if not pairs and codes.normalise(cells[1]) is None and \
+                    not cells[0].endswith(SUFFIX):
+                continue  # a header row (file,receipt or the like)
             pairs.append((cells[0], cells[1]))
     out: dict[str, str] = {}
     for name, code in pairs:

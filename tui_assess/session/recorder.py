@@ -85,6 +85,8 @@ ErrorCallback = Callable[[str], None]
 _Prep = Callable[["SessionRecorder", dict[str, Any]], None]
 
 _STOP = object()
+_INSERT_EVENTS = ("INSERT INTO events(seq, t_mono, wall, kind, payload, link) "
+                  "VALUES (?,?,?,?,?,?)")
 #: A run's resource samples kept in run_end (evenly spaced), so long runs stay small.
 MAX_RUN_SAMPLES = 120
 #: The terminal pane's output: characters per terminal_output event, and in all (per
@@ -179,10 +181,17 @@ class SessionRecorder:
         retry_interval: float = 1.0,
         terminal_chunk_chars: int = TERMINAL_CHUNK_CHARS,
         terminal_output_cap: int = TERMINAL_OUTPUT_CAP_CHARS,
+        format_version: int = store.FORMAT_VERSION,
         _max_page_count: int | None = None,
     ) -> None:
-        """Low level: use :meth:`create` or :meth:`open_or_resume`."""
+        """Low level: use :meth:`create` or :meth:`open_or_resume`.
+
+        ``format_version`` applies to a new file (1 writes the version-1 layout, for
+        comparisons and tests); a resumed file keeps its own version."""
+        if format_version not in store.READ_VERSIONS:
+            raise ValueError(f"unknown session format version {format_version!r}")
         self.path = Path(path)
+        self.format_version = format_version
         self.on_error = on_error
         self.on_recovered = on_recovered
         self.flush_interval = min(flush_interval, 0.1)
@@ -224,7 +233,10 @@ class SessionRecorder:
         self._committed_link = store.GENESIS_LINK
         self._known_blobs: set[str] = set()
         self._pending_events: list[tuple[int, float, float, str, str, str]] = []
-        self._pending_blobs: list[tuple[str, bytes, int]] = []
+        self._pending_blobs: list[tuple[str, bytes, int, str | None]] = []
+        # Version 2: per path, the full blob (digest, content) later versions are deltas of.
+        self._delta_bases: dict[str, tuple[str, bytes]] = {}
+        self._tail_events: int | None = None  # rows in the events table (the tail), once known
         self._pending_waiters: list[threading.Event] = []
         self._shadow: dict[str, str] = {}
         self._shadow_dirty = False
@@ -328,7 +340,8 @@ class SessionRecorder:
             shadow = tl.state_at(seq=last.seq)
             known = tl.blob_hashes()
             submitted = tl.has_kind("submit")
-        rec = cls(path, **options)
+            version = store.format_version(tl._conn)
+        rec = cls(path, **{**options, "format_version": version})
         recorded_deadline = start.get("deadline")
         rec.deadline = float(recorded_deadline) if recorded_deadline is not None else None
         rec.resumed = True
@@ -427,7 +440,7 @@ class SessionRecorder:
                 payload["deleted"] = True
                 return
             data = _content_bytes(text)
-            payload["blob"] = rec._add_blob(data)
+            payload["blob"] = rec._add_blob(data, path)
             payload["size"] = len(data)
             payload["_text"] = _content_text(text)
 
@@ -651,11 +664,29 @@ class SessionRecorder:
 
     # ------------------------------------------------------------------ writer thread
 
-    def _add_blob(self, data: bytes) -> str:
+    def _add_blob(self, data: bytes, path: str | None = None) -> str:
+        """Store ``data`` once (content-addressed); its digest.
+
+        Version 2: a new version of ``path`` is stored as a delta against the path's base (a
+        full blob) while that is under half the full compressed size; otherwise in full, and
+        it becomes the path's base. A delta is one dictionary away from its content, never a
+        chain."""
         digest = store.blob_hash(data)
-        if digest not in self._known_blobs:
-            self._known_blobs.add(digest)
-            self._pending_blobs.append((digest, store.compress(data), len(data)))
+        if digest in self._known_blobs:
+            return digest
+        self._known_blobs.add(digest)
+        full = store.compress(data)
+        if self.format_version < 2 or path is None:
+            self._pending_blobs.append((digest, full, len(data), None))
+            return digest
+        base = self._delta_bases.get(path)
+        if base is not None:
+            delta = store.compress_delta(data, base[1])
+            if len(delta) * 2 <= len(full):
+                self._pending_blobs.append((digest, delta, len(data), base[0]))
+                return digest
+        self._pending_blobs.append((digest, full, len(data), None))
+        self._delta_bases[path] = (digest, data)
         return digest
 
     def _chain(self, t: float, wall: float, kind: str, payload: dict[str, Any]) -> None:
@@ -738,6 +769,22 @@ class SessionRecorder:
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         """Tables and meta, inside the first batch's transaction: a file either is a whole
         session file with its first events, or does not exist as one at all."""
+        meta = {
+            "format": store.FORMAT_NAME,
+            "format_version": str(self.format_version),
+            "tool_version": __version__,
+            "genesis": store.GENESIS_LINK,
+            **self._initial_meta,
+        }
+        if self.format_version >= 2:
+            for sql in store.SCHEMA_V2_SQL.values():
+                conn.execute(sql)
+        else:
+            self._create_schema_v1(conn)
+        conn.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
+                         list(meta.items()))
+
+    def _create_schema_v1(self, conn: sqlite3.Connection) -> None:
         import sqlite_utils  # imported here: readers (verify, replay) never need it
 
         db = sqlite_utils.Database(conn)
@@ -751,15 +798,6 @@ class SessionRecorder:
                            not_null={"data", "size"}, if_not_exists=True)
         db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"},
                           if_not_exists=True)
-        meta = {
-            "format": store.FORMAT_NAME,
-            "format_version": str(store.FORMAT_VERSION),
-            "tool_version": __version__,
-            "genesis": store.GENESIS_LINK,
-            **self._initial_meta,
-        }
-        conn.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
-                         list(meta.items()))
 
     def _write_pending(self) -> None:
         if self._conn is None:
@@ -774,13 +812,17 @@ class SessionRecorder:
             conn.execute("BEGIN IMMEDIATE")
             if self._new_file:
                 self._create_schema(conn)
-            if self._pending_blobs:
+            if self._pending_blobs and self.format_version >= 2:
+                conn.executemany("INSERT OR IGNORE INTO blobs(sha256, data, size, base) "
+                                 "VALUES (?,?,?,?)", self._pending_blobs)
+            elif self._pending_blobs:
                 conn.executemany("INSERT OR IGNORE INTO blobs(sha256, data, size) VALUES (?,?,?)",
-                                 self._pending_blobs)
-            conn.executemany(
-                "INSERT INTO events(seq, t_mono, wall, kind, payload, link) VALUES (?,?,?,?,?,?)",
-                self._pending_events,
-            )
+                                 [b[:3] for b in self._pending_blobs])
+            if self.format_version >= 2:
+                tail: int | None = self._append_v2(conn)
+            else:
+                tail = None
+                conn.executemany(_INSERT_EVENTS, self._pending_events)
             conn.execute("COMMIT")
         except BaseException:
             try:
@@ -790,11 +832,35 @@ class SessionRecorder:
                 pass
             raise
         self._new_file = False
+        self._tail_events = tail
         if self._pending_events:
             last = self._pending_events[-1]
             self._committed_seq, self._committed_link = last[0], last[5]
         self._pending_events = []
         self._pending_blobs = []
+
+    def _append_v2(self, conn: sqlite3.Connection) -> int:
+        """Version 2, inside the batch's transaction: append the batch to the tail, moving
+        every whole PACK_EVENTS events of tail + batch into packs (the batch's events never
+        touch the tail then). Returns the tail's size after the batch."""
+        pending = self._pending_events
+        if self._tail_events is None:  # a new or resumed file: count what it holds
+            self._tail_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        if self._tail_events + len(pending) < store.PACK_EVENTS:
+            conn.executemany(_INSERT_EVENTS, pending)
+            return self._tail_events + len(pending)
+        rows = conn.execute(
+            "SELECT seq, t_mono, wall, kind, payload, link FROM events ORDER BY seq"
+        ).fetchall() + pending
+        conn.execute("DELETE FROM events")
+        whole = len(rows) - len(rows) % store.PACK_EVENTS
+        conn.executemany(
+            "INSERT INTO packs(first_seq, last_seq, size, data, links) VALUES (?,?,?,?,?)",
+            [store.pack_events(rows[i:i + store.PACK_EVENTS])
+             for i in range(0, whole, store.PACK_EVENTS)],
+        )
+        conn.executemany(_INSERT_EVENTS, rows[whole:])
+        return len(rows) - whole
 
     def _try_write(self) -> None:
         try:
@@ -886,7 +952,7 @@ class SessionRecorder:
 def _keyframe_prep(files: dict[str, str | bytes]) -> _Prep:
     def prep(rec: SessionRecorder, payload: dict[str, Any]) -> None:
         encoded = {p: _content_bytes(c) for p, c in files.items()}
-        payload["files"] = {p: rec._add_blob(b) for p, b in sorted(encoded.items())}
+        payload["files"] = {p: rec._add_blob(b, p) for p, b in sorted(encoded.items())}
         payload["snapshot"] = snapshot_digest(encoded)
         payload["_files"] = {p: _content_text(c) for p, c in files.items()}
 

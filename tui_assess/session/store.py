@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -22,8 +23,15 @@ from typing import Any
 
 from tui_assess.errors import UserError
 
-#: Bumped when the schema or the canonical bytes change incompatibly.
-FORMAT_VERSION = 1
+#: Bumped when the schema or the canonical bytes change incompatibly. New files are written
+#: in this version; a file keeps the version it was created in (a resumed version-1 file is
+#: continued as version 1).
+FORMAT_VERSION = 2
+#: The versions this code reads (and continues when resuming).
+READ_VERSIONS = (1, 2)
+#: Version 2: once the events table (the tail) holds this many events, the writer moves them
+#: into one compressed pack, in the same transaction as the batch that fills it.
+PACK_EVENTS = 512
 #: The value of meta.format; tells a session file apart from any other SQLite file.
 FORMAT_NAME = "tui-assess-session"
 #: The link before the first event: sha256 of this fixed tag.
@@ -44,6 +52,21 @@ SCHEMA_SQL = {
         "sha256 TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL)"
     ),
     "meta": "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+}
+#: Version 2: events are the tail (fewer than PACK_EVENTS, rows as in version 1); packs hold
+#: every earlier event; a blob may be stored as a delta against a full blob (``base``).
+SCHEMA_V2_SQL = {
+    "events": SCHEMA_SQL["events"],
+    "packs": (
+        "CREATE TABLE IF NOT EXISTS packs ("
+        "first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, size INTEGER NOT NULL, "
+        "data BLOB NOT NULL, links BLOB NOT NULL)"
+    ),
+    "blobs": (
+        "CREATE TABLE IF NOT EXISTS blobs ("
+        "sha256 TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL, base TEXT)"
+    ),
+    "meta": SCHEMA_SQL["meta"],
 }
 
 
@@ -108,6 +131,13 @@ def compress(data: bytes) -> bytes:
     return zlib.compress(data, 6)
 
 
+def compress_delta(data: bytes, base: bytes) -> bytes:
+    """``data`` compressed with ``base`` as zlib's preset dictionary (version 2 blobs): a file
+    that changed a little since ``base`` costs about its changes."""
+    packer = zlib.compressobj(9, zdict=base)
+    return packer.compress(data) + packer.flush()
+
+
 #: The most a reader inflates one blob to when the blob records no usable size, and the most
 #: replay holds in memory for one file. Far above any workspace file a session records; far
 #: below what a zlib bomb (about 1000:1) can claim.
@@ -125,7 +155,8 @@ def _inflate_limit(size: object, cap: int) -> int:
     return size
 
 
-def _inflate_chunks(data: object, size: object, cap: int) -> Iterator[bytes]:
+def _inflate_chunks(data: object, size: object, cap: int,
+                    zdict: bytes | None = None) -> Iterator[bytes]:
     """Inflate ``data`` in chunks; BlobError as soon as it exceeds its recorded ``size`` (or
     ``cap`` when no usable size is recorded).
 
@@ -136,7 +167,7 @@ def _inflate_chunks(data: object, size: object, cap: int) -> Iterator[bytes]:
             else f"{cap} bytes (no usable size is recorded)")
     if not isinstance(data, bytes):
         raise BlobError("is not compressed data")
-    inflater = zlib.decompressobj()
+    inflater = zlib.decompressobj() if zdict is None else zlib.decompressobj(zdict=zdict)
     produced = 0
     pending = data
     try:
@@ -158,7 +189,8 @@ def _inflate_chunks(data: object, size: object, cap: int) -> Iterator[bytes]:
         raise BlobError(f"is not valid compressed data ({exc})") from None
 
 
-def inflate(data: object, size: object, cap: int = MAX_BLOB_BYTES) -> bytes:
+def inflate(data: object, size: object, cap: int = MAX_BLOB_BYTES,
+            zdict: bytes | None = None) -> bytes:
     """A blob's content, bounded: never more than its recorded ``size`` (nor than ``cap``).
 
     BlobError when it inflates beyond that, to less, or is not zlib data -- a zlib bomb costs
@@ -166,7 +198,7 @@ def inflate(data: object, size: object, cap: int = MAX_BLOB_BYTES) -> bytes:
     """
     if _inflate_limit(size, cap) > cap:
         raise BlobError(f"records {size} bytes, more than replay reads ({cap} bytes)")
-    out = b"".join(_inflate_chunks(data, size, cap))
+    out = b"".join(_inflate_chunks(data, size, cap, zdict))
     if isinstance(size, int) and not isinstance(size, bool) and len(out) != size:
         raise BlobError(f"inflates to {len(out)} bytes, not its recorded {size}")
     return out
@@ -330,13 +362,128 @@ def open_readonly(path: Path) -> sqlite3.Connection:
         version = int(meta.get("format_version", "0"))
     except ValueError:
         version = 0
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         conn.close()
         raise UserError(
             f"{path} uses session format version {meta.get('format_version')!r}; "
-            f"this tui-assess reads version {FORMAT_VERSION}."
+            f"this tui-assess reads versions {', '.join(map(str, READ_VERSIONS))}."
         )
+    if version >= 2:
+        try:
+            _present_v2(conn, tables)
+        except (sqlite3.Error, ValueError) as exc:
+            conn.close()
+            raise _not_session(path, f"SQLite cannot read it: {exc}") from None
     return conn
+
+
+# ---------------------------------------------------------------------- format version 2
+#
+# A version-2 file stores the same events and the same chain as version 1, more compactly:
+# all but the last events sit in packs (one zlib stream of their canonical bytes, one line
+# each, and their 32-byte links side by side), and a blob may be a delta against a full blob.
+# A reader's connection (open_readonly) presents it exactly as version 1: a TEMP table
+# ``events`` (every event, unpacked) and a TEMP view ``blobs`` (every blob as plain zlib)
+# shadow the stored tables, so every query written for version 1 reads version 2 unchanged.
+
+LINK_BYTES = 32
+
+
+def pack_events(rows: list[tuple[Any, ...]]) -> tuple[int, int, int, bytes, bytes]:
+    """(first_seq, last_seq, size, data, links) of a pack holding ``rows`` (events rows as
+    stored: seq, t_mono, wall, kind, payload, hex link), in seq order."""
+    text = b"\n".join(canonical_event_bytes(*r[:5]) for r in rows)
+    links = b"".join(bytes.fromhex(r[5]) for r in rows)
+    return rows[0][0], rows[-1][0], len(text), zlib.compress(text, 9), links
+
+
+#: One canonical line: [seq,t,wall,"kind",payload]; the kind is a JSON string.
+_LINE = re.compile(r'\[(-?[0-9]+),([^,]+),([^,]+),("(?:[^"\\]|\\.)*"),(.*)\]', re.DOTALL)
+
+
+def _unpack_line(line: str) -> tuple[int, float, float, str, str]:
+    """seq, t, wall, kind, payload text of one canonical line; ValueError when malformed."""
+    m = _LINE.fullmatch(line)
+    if m is None:
+        raise ValueError("not an event")
+    seq, t, wall, kind, payload = m.groups()
+    return int(seq), float(t), float(wall), (json.loads(kind) if "\\" in kind else kind[1:-1]), \
+        payload
+
+
+def unpack_events(first_seq: int, size: object, data: object, links: object
+                  ) -> list[tuple[Any, ...]]:
+    """A pack's events as rows (seq, t_mono, wall, kind, payload, hex link).
+
+    Never raises: a pack that cannot be read ends in a row of its next event number with
+    no fields, which every reader reports as damage at that event (verify: "malformed
+    fields"); a missing link is empty, which fails the chain there.
+    """
+    rows: list[tuple[Any, ...]] = []
+    seq = first_seq if isinstance(first_seq, int) else 0
+    raw = links if isinstance(links, bytes) else b""
+    try:
+        # Canonical bytes are ASCII: anything else is damage, kept visible as U+FFFD.
+        lines = inflate(data, size).decode("utf-8", "replace").split("\n")
+    except BlobError:
+        return [(seq, None, None, None, None, None)]
+    for i, line in enumerate(lines):
+        try:
+            seq, t, wall, kind, payload = _unpack_line(line)
+        except ValueError:
+            return rows + [(seq + 1 if rows else seq, None, None, None, None, None)]
+        rows.append((seq, t, wall, kind, payload,
+                     raw[i * LINK_BYTES:(i + 1) * LINK_BYTES].hex()))
+    return rows
+
+
+def _blob_view(data: Any, size: Any, base_data: Any, base_size: Any) -> Any:
+    """A stored blob as version 1 stores it (zlib of the content). A delta is inflated with
+    its base as the dictionary (bounded as any blob) and handed on uncompressed-in-zlib; when
+    that fails the stored bytes are handed on as they are, so the reader reports the damage."""
+    if base_data is None:
+        return data
+    try:
+        base = inflate(base_data, base_size)
+        return zlib.compress(inflate(data, size, zdict=base), 0)
+    except Exception:  # damaged delta or base: the reader names it
+        return data
+
+
+def _present_v2(conn: sqlite3.Connection, tables: set[str]) -> None:
+    """Make ``conn`` read a version-2 file as version 1 (see above)."""
+    if not {"events", "packs", "blobs", "meta"} <= tables:
+        raise ValueError("a version-2 file needs events, packs, blobs and meta tables")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.create_function("tui_assess_blob", 4, _blob_view, deterministic=True)
+    conn.execute("CREATE TEMP TABLE events (seq INTEGER PRIMARY KEY, t_mono REAL, wall REAL, "
+                 "kind TEXT, payload TEXT, link TEXT)")
+    conn.execute("BEGIN")  # one snapshot: a writer may move the tail into a pack meanwhile
+    try:
+        # The tail is copied inside SQLite, byte for byte, whatever it holds.
+        conn.execute("INSERT INTO temp.events SELECT seq, t_mono, wall, kind, payload, link "
+                     "FROM main.events")
+        for first, size, data, links in conn.execute(
+            "SELECT first_seq, size, data, links FROM main.packs ORDER BY first_seq"
+        ).fetchall():
+            conn.executemany("INSERT OR IGNORE INTO temp.events VALUES (?, ?, ?, ?, ?, ?)",
+                             unpack_events(first, size, data, links))
+    finally:
+        conn.execute("COMMIT")
+    conn.execute(
+        "CREATE TEMP VIEW blobs AS SELECT b.sha256 AS sha256, "
+        "tui_assess_blob(b.data, b.size, k.data, k.size) AS data, b.size AS size "
+        "FROM main.blobs AS b LEFT JOIN main.blobs AS k ON k.sha256 = b.base"
+    )
+    conn.commit()
+
+
+def format_version(conn: sqlite3.Connection) -> int:
+    """The format version of an open session file (its meta table says)."""
+    try:
+        return int(read_meta(conn).get("format_version", "1"))
+    except ValueError:
+        return 1
 
 
 def is_unstarted(path: Path) -> bool:

@@ -106,15 +106,16 @@ class AssessApp(App[None]):
 
     def on_mount(self) -> None:
         self.apply_user_settings()
-        # The first screen is pushed after the app's start-up batch: inside it (on_mount runs
-        # there) its first frame would be computed and dropped, and the screen would appear
-        # only after everything scheduled "after refresh" had run too (issue 14: start-up).
+        if self.start_screen is not None:
+            self.push_screen(self.start_screen)
+            return
+        # The workspace or the catalog is pushed after the app's start-up batch: inside it
+        # (on_mount runs there) its first frame would be computed and dropped, and it would
+        # appear only after everything scheduled "after refresh" had run too (issue 14).
         self.call_later(self._first_screen)
 
     def _first_screen(self) -> None:
-        if self.start_screen is not None:
-            self.push_screen(self.start_screen)
-        elif self.start_challenge is not None:
+        if self.start_challenge is not None:
             self.open_challenge(self.start_challenge)
         else:
             from tui_assess.ui.screens.catalog import CatalogScreen

@@ -201,6 +201,8 @@ class ShellSession:
         with self._lock:
             if self.ended is not None:
                 return
+            if self._closed:  # the reader saw the kill that close() sent: it was closed
+                returncode, reason, notify = None, "closed", False
             self.ended = ShellEnded(returncode, reason)
         if notify and self.on_exit is not None:
             self.on_exit(self.ended)

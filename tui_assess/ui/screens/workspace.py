@@ -14,7 +14,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.widgets import DirectoryTree, Footer, Label, TabbedContent, TabPane
 
@@ -126,25 +125,24 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         with Horizontal(id="ws-main"):
             yield WorkspaceTree(self.workspace, id="files")
             yield EditorTabs(self.workspace, self.hooks, id="editors")
-            # Before the first paint: the header, the editor, the side panel's tabs and the
-            # footer. The brief (Markdown: its parser and a widget per block) and the hidden
-            # panes mount right after it (issue 14: start-up).
+            # The brief (Markdown: its parser and a widget per block) mounts right after the
+            # first paint (issue 14: start-up). The hidden panes stay here: a key pressed at
+            # once (ctrl+r, f2, f12) finds them.
             with TabbedContent(id="side"):
                 with TabPane("Brief", id="brief-pane"):
                     yield VerticalScroll(id="brief-scroll")
                 with TabPane("Tests", id="tests-pane"):
-                    yield Lazy(TestPanel(id="tests"))
+                    yield TestPanel(id="tests")
                 with TabPane("Hints", id="hints-pane"):
                     shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
-                    yield Lazy(HintsPanel(list(self.challenge.hints), shown, id="hints-panel"))
+                    yield HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
         with Vertical(id="terminal-box"):
             yield Label(
                 "Terminal · a shell in your workspace, in the sandbox · f12 back to the editor "
                 "· f11 zoom",
                 id="terminal-title",
             )
-            yield Lazy(TerminalPane(self.workspace, self.challenge.limits, self.hooks,
-                                    id="terminal"))
+            yield TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
         yield Footer()
 
     @property
@@ -414,8 +412,6 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
 
     def stop(self) -> None:
         """Called when the screen goes away: stop a run and the terminal, tell the hooks."""
-        for panel in self.query(TestPanel):  # none yet if the screen goes at once
-            panel.cancel()
-        for pane in self.query(TerminalPane):
-            pane.stop()
+        self.query_one("#tests", TestPanel).cancel()
+        self.terminal.stop()
         self.hooks.session_ended()
