@@ -870,11 +870,16 @@ print(json.dumps({"late": late.wait(20)}))
 @check
 def check_forward_tcp_reaches_the_judge(mode: str) -> tuple[list[str], dict[str, Any]]:
     """A server the judge runs on 127.0.0.1 is reachable by candidates after forward_tcp."""
+    return _late_hears_the_judge(mode, FORWARD_JUDGE)
+
+
+def _late_hears_the_judge(mode: str, script: str) -> tuple[list[str], dict[str, Any]]:
+    """Run `script` as the judge; its candidate "late" must print the judge's answer."""
     with SandboxRun(SMALL, mode) as run:
         problems = mode_problem(run, mode)
         env = {k: v for k, v in os.environ.items() if k != "TUI_ASSESS_SANDBOX_CTL"}
-        judge = run.start_trusted([sys.executable, "-c", FORWARD_JUDGE], env, run.area / "work")
-        rc = judge.wait(30)
+        judge = run.start_trusted([sys.executable, "-c", script], env, run.area / "work")
+        rc = judge.wait(60)
         out = judge.stdout.read().decode()  # type: ignore[attr-defined]
     said = run.output("late")
     if rc != 0 or "judge says late" not in said:
@@ -925,16 +930,7 @@ print(json.dumps({"late": run.spawn(spec("late", ask, str(second.getsockname()[1
 def check_forwarding_outlives_a_peer_that_hung_up(mode: str) -> tuple[list[str], dict[str, Any]]:
     """A judge-side answer written after the candidate hung up does not end the forwarding:
     a later server is still reachable (namespaces: the relay once died of SIGPIPE here)."""
-    with SandboxRun(SMALL, mode) as run:
-        problems = mode_problem(run, mode)
-        env = {k: v for k, v in os.environ.items() if k != "TUI_ASSESS_SANDBOX_CTL"}
-        judge = run.start_trusted([sys.executable, "-c", GONE_PEER_JUDGE], env, run.area / "work")
-        rc = judge.wait(60)
-        out = judge.stdout.read().decode()  # type: ignore[attr-defined]
-    said = run.output("late")
-    if rc != 0 or "judge says late" not in said:
-        problems.append(f"judge rc {rc}: {out[-600:]} / candidate said {said[-300:]!r}")
-    return problems, {"mode": run.mode, "said": said.strip()}
+    return _late_hears_the_judge(mode, GONE_PEER_JUDGE)
 
 
 def available_modes() -> list[str]:
