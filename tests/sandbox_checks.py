@@ -870,16 +870,67 @@ print(json.dumps({"late": late.wait(20)}))
 @check
 def check_forward_tcp_reaches_the_judge(mode: str) -> tuple[list[str], dict[str, Any]]:
     """A server the judge runs on 127.0.0.1 is reachable by candidates after forward_tcp."""
+    return _late_hears_the_judge(mode, FORWARD_JUDGE)
+
+
+def _late_hears_the_judge(mode: str, script: str) -> tuple[list[str], dict[str, Any]]:
+    """Run `script` as the judge; its candidate "late" must print the judge's answer."""
     with SandboxRun(SMALL, mode) as run:
         problems = mode_problem(run, mode)
         env = {k: v for k, v in os.environ.items() if k != "TUI_ASSESS_SANDBOX_CTL"}
-        judge = run.start_trusted([sys.executable, "-c", FORWARD_JUDGE], env, run.area / "work")
-        rc = judge.wait(30)
+        judge = run.start_trusted([sys.executable, "-c", script], env, run.area / "work")
+        rc = judge.wait(60)
         out = judge.stdout.read().decode()  # type: ignore[attr-defined]
     said = run.output("late")
     if rc != 0 or "judge says late" not in said:
         problems.append(f"judge rc {rc}: {out[-600:]} / candidate said {said[-300:]!r}")
     return problems, {"mode": run.mode, "said": said.strip()}
+
+
+GONE_PEER_JUDGE = """
+import json, socket, sys, threading, time
+from tui_assess.sandbox import current_run, CandidateSpec
+run = current_run()
+pool = list(run.ports or [0, 0])
+def server(port):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", port))
+    srv.listen()
+    run.forward_tcp(srv.getsockname()[1])
+    return srv
+def spec(name, code, *args):
+    return CandidateSpec(name, ["python", "-c", code, *args], run.area / "work", {},
+                         rw=[run.area / "work"])
+hang_up = "import socket, sys; s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5); s.sendall(b'hi'); s.close()"
+ask = "import socket, sys; s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5); s.sendall(b'late'); print(s.recv(100).decode())"
+first = server(pool[0])
+# The answer comes after the candidate has hung up: writing it meets a closed peer.
+run.spawn(spec("early", hang_up, str(first.getsockname()[1]))).wait(20)
+conn, _ = first.accept()
+conn.recv(100)
+time.sleep(0.3)
+try:
+    for _ in range(64):
+        conn.sendall(b"x" * 65536)
+except OSError:
+    pass
+conn.close()
+time.sleep(0.3)
+second = server(pool[1])
+def serve():
+    c, _ = second.accept()
+    c.sendall(b"judge says " + c.recv(100))
+    c.close()
+threading.Thread(target=serve, daemon=True).start()
+print(json.dumps({"late": run.spawn(spec("late", ask, str(second.getsockname()[1]))).wait(20)}))
+"""
+
+
+@check
+def check_forwarding_outlives_a_peer_that_hung_up(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """A judge-side answer written after the candidate hung up does not end the forwarding:
+    a later server is still reachable (namespaces: the relay once died of SIGPIPE here)."""
+    return _late_hears_the_judge(mode, GONE_PEER_JUDGE)
 
 
 def available_modes() -> list[str]:

@@ -704,6 +704,11 @@ class TcpRelay:
         if pid == 0:
             try:
                 _isolate.reset_signals()
+                # A peer that has gone must be an error on that connection, not the relay's
+                # death: with SIGPIPE at its default, the first write to a connection the
+                # candidate had closed (a slow answer arriving after its timeout) killed the
+                # relay, and every judge-side server after it was unreachable.
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
                 _isolate.prctl(_isolate.PR_SET_PDEATHSIG, signal.SIGKILL)
                 keep = _isolate.arrange_fds({}, [theirs.fileno()])
                 relay_main(socket.socket(fileno=keep[0]))

@@ -121,8 +121,9 @@ def _memory(facts: Facts) -> str:
             "included, plus the monitor"
         )
     return (
-        "the monitor: PSS of every candidate process plus the memfd and /dev/shm memory they "
-        "hold, sampled 20 times a second; RLIMIT_DATA per process"
+        "the monitor: RSS plus the memfd and /dev/shm memory every candidate process holds, "
+        "20 times a second, and PSS 5 times a second (at once near the limit); RLIMIT_DATA per "
+        "process"
     )
 
 

@@ -146,6 +146,10 @@ class AppServer:
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                # Its last words are handed over every 100 ms: they may arrive after its end.
+                drain = time.monotonic() + 1.0
+                while not any(ln.strip() for ln in self.log) and time.monotonic() < drain:
+                    time.sleep(0.05)
                 last = [ln for ln in list(self.log) if ln.strip()][-1:] or ["no output"]
                 self.stop()
                 raise RuntimeError(f"the app did not start: {last[0].strip()}")
