@@ -71,6 +71,7 @@ class Supervisor:
         self.forwards: list[int] = []
         self.relay: Any = None  # namespaces: the TCP relay process (_namespaces.TcpRelay)
         self.closing = False
+        self.closed_by_runner = False  # the runner's close() asked: it removes the run folder
         self.sig_r, sig_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(sig_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -161,6 +162,7 @@ class Supervisor:
                 self.kill_all(kinds=("candidate",))
                 self.reply(sock, {"ok": True}, msg)
             elif op == "shutdown" and from_runner:
+                self.closed_by_runner = True
                 self.kill_all(kinds=("candidate", "trusted"))
                 self.reply(sock, {"ok": True}, msg)
             else:
@@ -347,8 +349,11 @@ def main() -> int:
         _wire.send(runner, {"ev": "failed", "error": str(exc)})
         return SETUP_FAILED
     _wire.send(runner, {"ev": "ready", "pid": os.getpid(), "t": time.monotonic()})
-    code = Supervisor(cfg, runner).serve()
-    if os.getppid() != cfg["runner_pid"]:
+    supervisor = Supervisor(cfg, runner)
+    code = supervisor.serve()
+    # Not the parent's pid: the runner's thread that started this one can die first while the
+    # rest of a killed runner is still exiting (PR_SET_PDEATHSIG follows the thread).
+    if not supervisor.closed_by_runner:
         # The runner died without closing the run: its folder (the hidden tests in private/,
         # outside namespaces) is ours to remove, now that every process of the run is gone.
         _isolate.remove_run_dir(cfg)
