@@ -11,6 +11,7 @@ re-run) runs in worker threads on a ``Timeline.clone()`` and comes back with
 from __future__ import annotations
 
 import bisect
+import gc
 import threading
 import time
 from typing import Any, ClassVar
@@ -224,6 +225,7 @@ class ReplayScreen(ReplayWork):
         if self._rerun_cancel is not None:
             self._rerun_cancel.set()
         self.timeline.close()
+        gc.unfreeze()  # see ReplayWork._settle_heap
 
     def action_back(self) -> None:
         if self._rerun_cancel is not None:

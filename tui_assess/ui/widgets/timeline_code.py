@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from pygments.lexer import Lexer
+from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -32,12 +33,18 @@ from textual.strip import Strip
 
 from tui_assess.session.origins import LineOrigin
 from tui_assess.ui.widgets.code_editor import (
-    WINDOW_AFTER,
     WINDOW_BEFORE,
     CodeEditor,
     _light_dark_themes,
     build_highlights,
 )
+
+#: Lines lexed below the view: fewer than the editor's (a replay move re-lexes the window,
+#: and lexing costs more per line than anything else a move does).
+WINDOW_AFTER = 10
+#: Lexed windows kept, by their text: moving back and forth, or past events that leave the
+#: lines around the view unchanged, colours them again without lexing.
+LEXED_KEPT = 32
 
 ORIGIN_GLYPHS = {"start": " ", "typed": "T", "paste": "P", "external": "E", "outside": "O",
                  "resume": "C", "reset": "R"}
@@ -113,6 +120,7 @@ class CodeView(ScrollView, can_focus=True):
         self._number_width = 3
         self._lexers: dict[str, Lexer | None] = {}
         self._highlights: dict[int, list[tuple[int, int, str]]] = {}
+        self._lexed: dict[tuple[Lexer, int, str], dict[int, list[tuple[int, int, str]]]] = {}
         self._window = (0, 0)
         self._styles: dict[str, Style] = {}
         self._theme = _light_dark_themes()
@@ -232,9 +240,16 @@ class CodeView(ScrollView, can_focus=True):
             return
         start = max(0, top - WINDOW_BEFORE)
         end = min(len(self.lines), top + height + WINDOW_AFTER)
-        spans = build_highlights(lexer, "\n".join(self.lines[start:end]))
-        self._highlights = {row + start: _char_spans(self.lines[row + start], s)
-                            for row, s in spans.items()}
+        text = "\n".join(self.lines[start:end])
+        key = (lexer, start, text)
+        highlights = self._lexed.pop(key, None)
+        if highlights is None:
+            highlights = {row + start: _char_spans(self.lines[row + start], s)
+                          for row, s in build_highlights(lexer, text).items()}
+            if len(self._lexed) >= LEXED_KEPT:
+                del self._lexed[next(iter(self._lexed))]
+        self._lexed[key] = highlights  # the most recently used last
+        self._highlights = highlights
         self._window = (start, end)
 
     def _syntax_style(self, name: str) -> Style | None:
@@ -278,6 +293,28 @@ class CodeView(ScrollView, can_focus=True):
             strip = self._strips[key] = self._render_row(row)
         return strip
 
+    def _code_segments(self, line: str, spans: Sequence[tuple[int, int, str]], base: Style,
+                       overlay: Style | None) -> list[Segment]:
+        """``line`` in segments: ``base``, the syntax colours of ``spans``, then ``overlay``
+        (the row's background), laid as ``Text.stylize`` would, without a Text per row."""
+        plain = base + overlay if overlay else base
+        segments: list[Segment] = []
+        at = 0
+        for a, b, name in spans:
+            a, b = max(a, at), min(b, len(line))
+            if a >= b:
+                continue
+            syntax = self._syntax_style(name)
+            if a > at:
+                segments.append(Segment(line[at:a], plain))
+            style = plain if syntax is None else base + syntax + overlay if overlay \
+                else base + syntax
+            segments.append(Segment(line[a:b], style))
+            at = b
+        if at < len(line):
+            segments.append(Segment(line[at:], plain))
+        return segments
+
     def _render_row(self, row: int) -> Strip:
         scroll_x = int(self.scroll_x)
         width = self.size.width
@@ -296,18 +333,17 @@ class CodeView(ScrollView, can_focus=True):
                                               else "gutter")
         glyph = "…" if origin is None else ORIGIN_GLYPHS.get(origin.kind, "?")
         glyph_style = base + self._component(origin.kind if origin else "start")
-        code = Text(line, style=base, no_wrap=True, end="")
-        for a, b, name in self._highlights.get(row, []) if "\t" not in self.lines[row] else []:
-            style = self._syntax_style(name)
-            if style is not None:
-                code.stylize(style, a, b)
         if origin is not None and origin.latest.seq == self.latest:
-            code.stylize(self._background("latest"))
+            overlay: Style | None = self._background("latest")
         elif is_cursor:
-            code.stylize(self._background("cursor"))
+            overlay = self._background("cursor")
+        else:
+            overlay = None
+        spans = self._highlights.get(row, []) if "\t" not in self.lines[row] else []
+        code = self._code_segments(strip_control_codes(line), spans, base, overlay)
         number = f" {row + 1:>{self._number_width}} "
         segments = [Segment(glyph, glyph_style), Segment(number, gutter_style)]
         gutter = len(number) + 1
-        body = Strip(code.render(self.app.console), code.cell_len)
+        body = Strip(code)
         body = body.crop_extend(scroll_x, scroll_x + max(width - gutter, 0), base)
         return Strip(segments + list(body), width).crop_extend(0, width, base).simplify()
