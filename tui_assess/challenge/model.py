@@ -195,6 +195,11 @@ class Challenge:
                 return g.group
         return DEFAULT_GROUP
 
+    @property
+    def generated_files(self) -> tuple[str, ...]:
+        """Workspace files its [seed] makes (data, never the candidate's work; see snapshot)."""
+        return self.seed.creates if self.seed is not None else ()
+
     def folder_files(self) -> dict[str, bytes]:
         """Every file of the challenge folder by relative posix path, in order, as a copy of it
         sees them (`safecopy.read_tree`): a link that stays inside the folder reads as its

@@ -336,10 +336,11 @@ class Exam:
         hooks.recorder = SessionRecorder.open_or_resume(
             path, challenge_id=packed.id, challenge_hash=packed.content_hash, mode="exam",
             deadline=self.deadline, candidate=self.candidate,
-            files=read_workspace(workspace), terminal_size=terminal_size,
+            files=read_workspace(workspace, challenge.generated_files), terminal_size=terminal_size,
             start_extra={"exam": self.start_facts()}, on_error=self._error,
         )
         hooks.path, hooks.workspace = path, workspace
+        hooks.generated = challenge.generated_files
         part.submissions = found.submissions if found else 0
         if sample_interval:
             hooks.recorder.start_sampling(sample_interval)
@@ -420,7 +421,7 @@ class Exam:
             hooks.run_finished("hidden", result)
             hooks.submitted(result)
         elif hooks.recorder is not None:
-            hooks.recorder.submit(read_workspace(part.workspace),
+            hooks.recorder.submit(read_workspace(part.workspace, hooks.generated),
                                   feedback=self.policy.feedback)
         part.submissions += 1
         self.finish(part)
