@@ -245,3 +245,63 @@ async def test_ctrl_o_opens_a_file_and_ctrl_pagedown_switches_tabs(tmp_path: Pat
         assert app.focused is editor
         await pilot.press("ctrl+pageup")
         assert app.focused.rel_path == "README.md"
+
+
+# --------------------------------------------------------------------------- size per edit
+
+
+@async_test
+async def test_the_editors_size_follows_every_kind_of_edit() -> None:
+    """The editor keeps its document's width and height up to date edit by edit
+    (document_size.py) instead of measuring every line per key: after each kind of edit they
+    are what TextArea's own full measurement gives."""
+    from textual.app import App, ComposeResult
+    from textual.geometry import Size
+
+    wide = "x = '" + "wide " * 20 + "'"
+
+    class OneEditor(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CodeEditor(f"a\tb\n{wide}\nshort\n" + "y = 1\n" * 200, "calc.py")
+
+    def measured(editor: CodeEditor) -> tuple[Size, int]:
+        width, height = editor.document.get_size(editor.indent_width)
+        visual = sum(len(o) + 1 for o in editor.wrapped_document._wrap_offsets)
+        return Size(width + editor.gutter_width + 1, height), visual
+
+    app = OneEditor()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one(CodeEditor)
+        sizes: list[Size] = []
+
+        def check() -> None:
+            size, visual = measured(editor)
+            assert editor.virtual_size == size
+            assert editor.wrapped_document.height == visual
+            sizes.append(size)
+
+        check()
+        editor.insert("\tmore", (1, len(wide)))  # the widest line grows
+        check()
+        editor.delete((1, 0), (2, 0))  # the widest line goes: the width shrinks
+        check()
+        editor.insert("\t\tp = 1\n" + "z" * 150 + "\n", (0, 0))  # lines added, a wider one
+        check()
+        editor.undo()
+        check()
+        editor.redo()
+        check()
+        editor.replace("short", (3, 0), (204, 0))  # most lines replaced by one
+        check()
+        editor.indent_width = 8  # tabs count wider
+        check()
+        editor.soft_wrap = True
+        await pilot.pause()
+        assert editor.wrapped_document.height == measured(editor)[1] > len(editor.document.lines)
+        editor.soft_wrap = False
+        await pilot.pause()
+        check()
+        editor.load_text("one\ntwo")
+        check()
+        assert len(set(sizes)) >= 5  # the edits above changed the size
+

@@ -32,7 +32,10 @@ from textual import events, work
 from textual._text_area_theme import TextAreaTheme
 from textual.binding import Binding, BindingType
 from textual.document._document import EditResult, Location
+from textual.geometry import Size
 from textual.widgets import TextArea
+
+from tui_assess.ui.widgets.document_size import LineWidths, count_height
 
 #: Pygments token types -> TextArea theme highlight names, most specific first.
 TOKEN_NAMES: list[tuple[_TokenType, str]] = [
@@ -194,6 +197,7 @@ class CodeEditor(TextArea):
         self._highlight_generation = 0
         self._window = (0, 0)
         # rows [start, end) the highlight map covers
+        self._line_widths = LineWidths()
         super().__init__(
             text,
             show_line_numbers=True,
@@ -243,9 +247,12 @@ class CodeEditor(TextArea):
     # -- recording seam: every change, undo/redo included, goes through replace_range -------
 
     def _set_document(self, text: str, language: str | None) -> None:
+        self._line_widths.reset()
         super()._set_document(text, language)
+        count_height(self.wrapped_document)
         document = self.document
         original = document.replace_range
+        widths = self._line_widths
 
         def recorded_replace_range(start: Location, end: Location, text: str) -> EditResult:
             top, bottom = sorted((start, end))
@@ -254,6 +261,7 @@ class CodeEditor(TextArea):
                 offset = document.get_index_from_location(top)  # type: ignore[attr-defined]
                 deleted = len(document.get_text_range(top, bottom))
             result = original(start, end, text)
+            widths.edited(document.lines, top[0], bottom[0], result.end_location[0])
             if hook is not None:
                 # What the document holds now (line breaks as it stores them), which is
                 # exactly what a save writes: replaying the record gives the saved file.
@@ -262,6 +270,17 @@ class CodeEditor(TextArea):
             return result
 
         document.replace_range = recorded_replace_range  # type: ignore[method-assign]
+
+    def _refresh_size(self) -> None:
+        # TextArea's own measures every line of an unwrapped document after each edit.
+        if self.soft_wrap:
+            super()._refresh_size()
+            return
+        lines = self.document.lines
+        width = self._line_widths.widest(lines, self.indent_width)
+        # +1 width: the cursor resting at the end of the longest line (as TextArea's)
+        self.virtual_size = Size(width + self.gutter_width + 1, len(lines))
+        self._refresh_scrollbars()
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Textual calls TextArea's own _on_paste after this one unless the default is
