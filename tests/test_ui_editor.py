@@ -305,3 +305,44 @@ async def test_the_editors_size_follows_every_kind_of_edit() -> None:
         check()
         assert len(set(sizes)) >= 5  # the edits above changed the size
 
+
+@async_test
+async def test_the_editor_draws_with_its_current_css_after_focus_and_theme_changes() -> None:
+    """The editor copies its CSS into its theme only after a style change, not on every draw
+    (the cursor's blink): after focus moves and the app's theme changes, what it draws with
+    is what a fresh copy of the CSS gives."""
+    import dataclasses
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    class EditorAndInput(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CodeEditor("x = 1\n", "calc.py")
+            yield Input()
+
+    def styles(editor: CodeEditor) -> tuple[object, ...]:
+        theme = editor._theme
+        assert theme is not None
+        return (theme.base_style, theme.gutter_style, theme.cursor_style,
+                theme.cursor_line_style, theme.selection_style)
+
+    def fresh(editor: CodeEditor) -> tuple[object, ...]:
+        theme = dataclasses.replace(editor._themes[editor.theme])
+        theme.apply_css(editor)
+        return (theme.base_style, theme.gutter_style, theme.cursor_style,
+                theme.cursor_line_style, theme.selection_style)
+
+    app = EditorAndInput()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one(CodeEditor)
+        editor.focus()
+        await pilot.pause()
+        assert styles(editor) == fresh(editor)
+        app.query_one(Input).focus()
+        await pilot.pause()
+        assert styles(editor) == fresh(editor)
+        dark = styles(editor)
+        app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
+        await pilot.pause()
+        assert styles(editor) == fresh(editor) != dark

@@ -32,7 +32,9 @@ from textual import events, work
 from textual._text_area_theme import TextAreaTheme
 from textual.binding import Binding, BindingType
 from textual.document._document import EditResult, Location
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import TextArea
 
 from tui_assess.ui.widgets.document_size import LineWidths, count_height
@@ -198,6 +200,8 @@ class CodeEditor(TextArea):
         self._window = (0, 0)
         # rows [start, end) the highlight map covers
         self._line_widths = LineWidths()
+        self._styled_theme: TextAreaTheme | None = None
+        # the theme object that last took this widget's CSS (None: take it at the next draw)
         super().__init__(
             text,
             show_line_numbers=True,
@@ -406,6 +410,35 @@ class CodeEditor(TextArea):
         self._highlights.update(highlights)
         self._line_cache.clear()
         self.refresh()
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # TextArea's own copies the CSS into its theme on every draw, walking the styles of
+        # every ancestor (six containers here); the cursor's blink draws twice a second, and
+        # this copy was a fifth of an idle workspace's event-loop time. The CSS changes only
+        # with a whole refresh or a style update (focus, the app's theme, classes), which
+        # forget the copy below.
+        theme = self._theme
+        if theme is not None and theme is not self._styled_theme:
+            theme.apply_css(self)
+            self._styled_theme = theme
+        return Widget.render_lines(self, crop)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> CodeEditor:
+        if repaint and not regions:  # a whole repaint (a line's is the blink or the cursor)
+            self._styled_theme = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styled_theme = None
 
     # -- files ------------------------------------------------------------------------------
 
