@@ -93,8 +93,9 @@ class TimelineBar(Widget, can_focus=False):
         "timeline-bar--signal", "timeline-bar--hit", "timeline-bar--ruler",
     }
 
-    position: reactive[float] = reactive(0.0, layout=False)
-    """Seconds since the session started: where the replay is."""
+    position: reactive[float] = reactive(0.0, layout=False, repaint=False)
+    """Seconds since the session started: where the replay is (``watch_position`` repaints
+    the two columns that change, not the bar)."""
 
     @dataclass
     class Seek(Message):
@@ -121,6 +122,8 @@ class TimelineBar(Widget, can_focus=False):
         self._dragging = False
         self._rows: list[list[Segment]] | None = None
         """The three rows without the position, built once per width, theme and points."""
+        self._strips: list[Strip] = []
+        """``_rows`` as strips (one segment per run of a style)."""
 
     # -- data ----------------------------------------------------------------------------
 
@@ -208,14 +211,15 @@ class TimelineBar(Widget, can_focus=False):
             return Strip.blank(width, base)
         if self._rows is None or len(self._rows[0]) != width:
             self._rows = self._build_rows()
-        row = list(self._rows[y])
-        cursor = self.column_of(self.position)
+            self._strips = [Strip(row, width).simplify() for row in self._rows]
+        cell = self._rows[y][cursor := self.column_of(self.position)]
         position = Style(bgcolor=self._style("position").bgcolor)
-        if y == 1:
-            row[cursor] = Segment("▲", base + self._style("cursor") + position)
-        else:
-            row[cursor] = Segment(row[cursor].text, (row[cursor].style or base) + position)
-        return Strip(row, width)
+        marker = Segment("▲", base + self._style("cursor") + position) if y == 1 else \
+            Segment(cell.text, (cell.style or base) + position)
+        # The row as built once, with only the position's cell replaced.
+        strip = self._strips[y]
+        return Strip.join([strip.crop(0, cursor), Strip([marker], 1),
+                           strip.crop(cursor + 1, width)])
 
     def on_resize(self, _event: events.Resize) -> None:
         self._width = -1

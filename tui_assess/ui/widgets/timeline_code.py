@@ -25,7 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -198,7 +198,9 @@ class CodeView(ScrollView, can_focus=True):
         top = int(self.scroll_y)
         for y in range(self.size.height):
             if self._drawn.get(y) != self._row_key(top + y):
-                self.refresh_line(top + y)
+                # The view's width, not ScrollView.refresh_line's virtual width: that region
+                # reaches over the side panel, which then redraws too.
+                self.refresh(Region(0, y, self.size.width, 1))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

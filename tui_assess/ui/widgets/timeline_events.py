@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -104,7 +104,7 @@ class EventList(ScrollView, can_focus=True):
     def _refresh_rows(self, *rows: int) -> None:
         for row in rows:
             if 0 <= row < len(self.seqs):
-                self.refresh_line(row)
+                self.refresh(Region(0, row - int(self.scroll_y), self.size.width, 1))
 
     def on_click(self, event: events.Click) -> None:
         row = int(self.scroll_y) + event.y
