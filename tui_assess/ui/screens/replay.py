@@ -352,11 +352,19 @@ class ReplayScreen(ReplayWork):
                       for p, text in sorted(state.items()))
         if shown == self._files_shown:
             return
-        self._files_shown = shown
         files = self.query_one("#replay-files", OptionList)
-        files.clear_options()
-        files.add_options([Option(("● " if changed else "  ") + p, id=p)
-                           for p, changed, _ in shown])
+        if [p for p, _, _ in shown] == [p for p, _, _ in self._files_shown]:
+            # The same files, other marks: new prompts of the same width (a rebuilt list
+            # would relayout the screen).
+            for i, ((p, changed, _), (_, was, _)) in enumerate(zip(shown, self._files_shown,
+                                                                   strict=True)):
+                if changed != was:
+                    files.replace_option_prompt_at_index(i, ("● " if changed else "  ") + p)
+        else:
+            files.clear_options()
+            files.add_options([Option(("● " if changed else "  ") + p, id=p)
+                               for p, changed, _ in shown])
+        self._files_shown = shown
         if self.path in state:
             files.highlighted = [p for p, _, _ in shown].index(self.path)
 
