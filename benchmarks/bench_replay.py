@@ -131,6 +131,14 @@ def cold_start(session: Path, last: int, runs: int, tmp: Path) -> dict[str, list
     return out
 
 
+def pause(p: Pty, seconds: float) -> None:
+    """Wait, reading what the app writes meanwhile, as a terminal does (unread, the pty's
+    buffer fills and the app blocks writing: the next move would wait for it)."""
+    end = time.perf_counter() + seconds
+    while (left := end - time.perf_counter()) > 0:
+        p._read(min(left, 0.05))
+
+
 def mouse(kind: str, col: int, row: int = BAR_ROW) -> bytes:
     """An SGR mouse event (1-based column and row): press, drag (motion with button 1), up."""
     code, end = {"press": (0, "M"), "drag": (32, "M"), "release": (0, "m")}[kind]
@@ -151,7 +159,7 @@ def interactions(session: Path, tl: Timeline, moves: int, tmp: Path) -> dict[str
     p = open_replay(session, tmp / "home-moves")
     try:
         p.wait_for(header(last, last))
-        time.sleep(3.0)  # verify, the origin index and the panels are in
+        pause(p, 3.0)  # verify, the origin index and the panels are in
         rnd = random.Random(3)
 
         def timed(data: bytes, seq: int) -> float:
@@ -169,7 +177,7 @@ def interactions(session: Path, tl: Timeline, moves: int, tmp: Path) -> dict[str
                 continue
             out["seek"].append(timed(mouse("press", col + 1) + mouse("release", col + 1), seq))
             shown = seq
-            time.sleep(0.05)
+            pause(p, 0.05)
         # Step: right arrow from the start of the busiest stretch.
         start = steps[len(steps) // 3]
         col = next(c for c in range(COLS) if seq_at_column(c) >= start)
@@ -177,7 +185,7 @@ def interactions(session: Path, tl: Timeline, moves: int, tmp: Path) -> dict[str
         i = steps.index(next(s for s in steps if s > seq_at_column(col)))
         for k in range(moves):
             out["step"].append(timed(b"\x1b[C", steps[i + k]))
-            time.sleep(0.03)
+            pause(p, 0.03)
         # Drag: button down, then one column at a time (each motion waits for its redraw).
         col = 5
         p.write(mouse("press", col + 1))

@@ -22,8 +22,10 @@ from textual.widgets import Label
 from benchmarks.bench_replay import split_unfinished
 from benchmarks.bench_tui import ANSI
 from tui_assess.ui.screens.replay import ReplayScreen
+from tui_assess.ui.widgets.code_editor import CodeEditor, build_highlights
 from tui_assess.ui.widgets.timeline_bar import TimelineBar
-from tui_assess.ui.widgets.timeline_code import CodeView
+from tui_assess.ui.widgets.timeline_code import CodeView, _char_spans
+from tui_assess.ui.widgets.timeline_lexing import LineColours
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +176,52 @@ def test_the_benchmark_un_escapes_output_read_in_pieces_as_a_whole(parts: list[b
         at += size
     assert pending == b""
     assert text == ANSI.sub(b"", raw)
+
+
+# --------------------------------------------------------------------------- line colours
+
+
+def whole_text_colours(lexer: Any, lines: list[str]) -> dict[int, list[tuple[int, int, str]]]:
+    return {row: [(a, b, n) for a, b, n in _char_spans(lines[row], spans) if a < b]
+            for row, spans in build_highlights(lexer, "\n".join(lines)).items()}
+
+
+def strings_joined(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for a, b, name in spans:
+        name = "string" if name.startswith("string") and name != "string.escape" else name
+        if out and name == "string" == out[-1][2] and out[-1][1] == a:
+            out[-1] = (out[-1][0], b, name)
+        else:
+            out.append((a, b, name))
+    return out
+
+
+@pytest.mark.parametrize("pattern", ["tui_assess/session/*.py", "challenges/*/starter/*.sql"])
+def test_line_by_line_colours_equal_whole_text_lexing(pattern: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(root.glob(pattern))
+    assert files
+    for path in files:
+        lexer = CodeEditor._lexer_for(path.name)
+        assert lexer is not None and LineColours.handles(lexer)
+        lines = path.read_text().split("\n")
+        colours = LineColours(lexer)
+        by_line = colours.spans(lines, 0, 0, len(lines))
+        whole = whole_text_colours(lexer, lines)
+        for row in range(len(lines)):
+            # The one difference: a docstring over several lines is "string" line by line
+            # where whole-text lexing says "string.documentation" (the themes colour both
+            # alike): compare with strings as one kind, joined where they touch.
+            assert strings_joined(by_line.get(row, [])) == strings_joined(whole.get(row, [])), \
+                (path, row)
+        # Again, from the cache, and starting mid-file: the same colours.
+        assert colours.spans(lines, 0, 0, len(lines)) == by_line
+        middle = len(lines) // 2
+        assert colours.spans(lines, 0, middle, len(lines)) == {
+            r: s for r, s in by_line.items() if r >= middle}
+
+
+def test_markdown_keeps_the_window_lexing() -> None:
+    lexer = CodeEditor._lexer_for("NOTES.md")
+    assert lexer is not None and not LineColours.handles(lexer)

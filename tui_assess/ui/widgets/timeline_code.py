@@ -38,10 +38,14 @@ from tui_assess.ui.widgets.code_editor import (
     _light_dark_themes,
     build_highlights,
 )
+from tui_assess.ui.widgets.timeline_lexing import LineColours
 
 #: Lines lexed below the view: fewer than the editor's (a replay move re-lexes the window,
 #: and lexing costs more per line than anything else a move does).
 WINDOW_AFTER = 10
+#: Lines lexed line by line above the view, from the root state (lines further up cannot
+#: change the colours in view except inside a string that long).
+LINES_BEFORE = 500
 #: Lexed windows kept, by their text: moving back and forth, or past events that leave the
 #: lines around the view unchanged, colours them again without lexing.
 LEXED_KEPT = 32
@@ -121,6 +125,7 @@ class CodeView(ScrollView, can_focus=True):
         self._lexers: dict[str, Lexer | None] = {}
         self._highlights: dict[int, list[tuple[int, int, str]]] = {}
         self._lexed: dict[tuple[Lexer, int, str], dict[int, list[tuple[int, int, str]]]] = {}
+        self._line_colours: dict[Lexer, LineColours] = {}
         self._window = (0, 0)
         self._styles: dict[str, Style] = {}
         self._theme = _light_dark_themes()
@@ -240,8 +245,15 @@ class CodeView(ScrollView, can_focus=True):
         lexer = self._lexers.get(self.path or "")
         if lexer is None:
             return
-        start = max(0, top - WINDOW_BEFORE)
         end = min(len(self.lines), top + height + WINDOW_AFTER)
+        if LineColours.handles(lexer):
+            colours = self._line_colours.get(lexer)
+            if colours is None:
+                colours = self._line_colours[lexer] = LineColours(lexer)
+            self._highlights = colours.spans(self.lines, max(0, top - LINES_BEFORE), top, end)
+            self._window = (top, end)
+            return
+        start = max(0, top - WINDOW_BEFORE)
         text = "\n".join(self.lines[start:end])
         key = (lexer, start, text)
         highlights = self._lexed.pop(key, None)
