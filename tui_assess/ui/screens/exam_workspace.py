@@ -126,4 +126,4 @@ class ExamWorkspaceScreen(WorkspaceScreen):
     def hand_in_prepare(self) -> None:
         """Before an automatic hand-in: unsaved buffers saved, a running test run stopped."""
         self.editor_tabs.save_all()
-        self.query_one("#tests", TestPanel).cancel()
+        self.cancel_tests()
