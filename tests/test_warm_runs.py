@@ -309,35 +309,29 @@ def test_the_cold_path_records_its_start(tmp_path: Path) -> None:
 
 
 def test_the_workspace_screen_keeps_a_run_ready_and_ends_it_when_it_closes(tmp_path: Path) -> None:
-    from fixtures.ui_support import (
-        async_test,
-        make_app,
-        wait_for_workers,
-        wait_until,
-        workspace_screen,
-    )
+    from fixtures import ui_support as ui
 
     from tui_assess.ui.checking import SessionChecker
 
     checker = SessionChecker()
-    app = make_app(tmp_path, checker=checker)
+    app = ui.make_app(tmp_path, checker=checker)
     starts: list[str] = []
     kept: list[PreparedRun] = []
 
-    @async_test
+    @ui.async_test
     async def session() -> None:
         async with app.run_test(size=(100, 32)) as pilot:
             await pilot.pause()
             # The side panes mount after the first paint.
-            await wait_until(pilot, lambda: bool(workspace_screen(app).query("#tests")))
+            await ui.wait_until(pilot, lambda: bool(ui.workspace_screen(app).query("#tests")))
             for _ in range(2):
                 await pilot.press("ctrl+r")
-                await wait_for_workers(pilot, "run", timeout=READY_S)
-                result = workspace_screen(app).last_result
+                await ui.wait_for_workers(pilot, "run", timeout=READY_S)
+                result = ui.workspace_screen(app).last_result
                 assert not result.passed and len(result.tests) == 2, result.reason  # the bug
                 starts.append(result.run.start)
-                await wait_until(pilot, lambda: checker._checks.runs.wait_ready(0), timeout=READY_S)
-                kept.append(checker._checks.runs.spare)
+                await ui.wait_until(pilot, lambda: checker.runs is not None and checker.runs.wait_ready(0), timeout=READY_S)
+                kept.append(checker.runs.spare)  # type: ignore[union-attr]
         # The app has exited: the screen went away and took the run kept ready with it.
 
     session()

@@ -183,7 +183,7 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.prepare_data()
 
     def on_unmount(self) -> None:
-        getattr(self.checker, "discard", lambda: None)()  # the run kept ready, if any
+        self.checker.discard()  # the run kept ready, if any
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
@@ -250,9 +250,18 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.start_run("visible")
 
     def action_submit(self) -> None:
+        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
+        self.confirm_submit(
+            "Submit now? The hidden tests run on your workspace and you get a score." + keep
+        )
+
+    def confirm_submit(self, question: str) -> None:
+        """Ask `question` (the candidate may add a note); on yes, save and run the hidden
+        tests."""
         if self.running:
             return
         dirty = self.dirty_files
+        unsaved = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
 
         def answered(note: str | None) -> None:
             if note is None:
@@ -261,16 +270,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
                 self.hooks.note(note)
             self.start_run("hidden")
 
-        note = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
-        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
         self.app.push_screen(
-            SubmitScreen(
-                "Submit now? The hidden tests run on your workspace and you get a score."
-                + note
-                + keep,
-                confirm_label="Submit",
-                title="Submit your solution",
-            ),
+            SubmitScreen(question + unsaved, confirm_label="Submit", title="Submit your solution"),
             answered,  # type: ignore[arg-type]  # SubmitScreen dismisses with the note
         )
 
