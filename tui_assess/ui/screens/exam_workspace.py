@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
@@ -59,6 +59,13 @@ class ExamWorkspaceScreen(WorkspaceScreen):
         super().__init__(part.challenge, part.workspace, checker=checker,
                          hooks=hooks, progress=None, mode="exam", timed=True)  # type: ignore[arg-type]
         self.deadline = exam.deadline_monotonic
+
+    @on(events.ScreenResume)
+    def _prepare_again(self) -> None:
+        """Back on a challenge already edited (the exam's one prepared run may be another
+        challenge's): prepare this one's again."""
+        if self.edited:
+            self.checker.prepare(self.challenge)
 
     def _recording_failed(self, message: str) -> None:
         self.notify(message, severity="error", timeout=10)

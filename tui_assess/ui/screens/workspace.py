@@ -114,6 +114,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self._width_class = ""
         self.last_result: Any = None
         self.last_submit: Any = None
+        self.edited = False
+        """The candidate has changed a file in the editor (then a run is kept prepared)."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -197,6 +199,11 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     @on(EditorTabs.DirtyChanged)
     def _dirty_changed(self) -> None:
         self._update_status()
+        if not self.edited and self.dirty_files:
+            # The candidate has started: a run of the visible tests is prepared now, so the
+            # first ctrl+r starts warm too. Not at opening: a screen left alone spends nothing.
+            self.edited = True
+            self.checker.prepare(self.challenge)
 
     @on(EditorTabs.TreeChanged)
     def _tree_changed(self) -> None:
