@@ -1,11 +1,14 @@
 """Watching a run's processes from outside, cheaply.
 
 The kernel here may not offer /proc/PID/task/TID/children, and walking every process's stat
-20 times a second cost 7-20 % of a core (issue 14). `RunTracker` instead lists /proc once per
-sample (one getdents) and reads `stat` only for pids it has not classified yet: a process
-that was not the run's when first seen can never become the run's, so known strangers cost
-nothing. Members are read every sample (CPU, threads, resident memory); the expensive PSS and
-shared-memory scans run only every few samples or when the cheap figure nears the limit.
+20 times a second cost 7-20 % of a core (issue 14). Where the run has a cgroup that its
+candidates cannot leave (namespaces and landlock modes, as root), `RunTracker` reads the
+candidates from its `cgroup.procs` (one small read) and lists /proc only every few seconds, for
+the trusted side and as a sweep. Elsewhere it lists /proc once per sample (one getdents) and reads
+`stat` only for pids it has not classified yet: a process that was not the run's when first
+seen can never become the run's, so known strangers cost nothing. Members are read every sample
+(CPU, threads, resident memory); the expensive PSS and shared-memory scans run only every few
+samples or when the cheap figure nears the limit.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import threading
 from dataclasses import dataclass, field
 
 FULL_LISTING_EVERY = 20  # samples between /proc listings while no process was created
+SWEEP_EVERY = 100  # samples between /proc listings while the run's cgroup lists its candidates
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 SHM_PREFIXES = ("/memfd:", "/dev/shm/", "/SYSV")
+# Each thread's children are listed in /proc (CONFIG_PROC_CHILDREN, on in most distributions).
+HAS_CHILDREN = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
 
 
 @dataclass
@@ -57,6 +63,22 @@ def last_pid() -> int | None:
             return int(f.read().split()[4])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def children(pid: int, threads: int) -> list[int]:
+    """Pids whose parent is a thread of `pid` now (empty if it is gone)."""
+    try:
+        tids = [str(pid)] if threads == 1 else os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out.extend(int(n) for n in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def start_ticks(pid: int) -> int | None:
@@ -145,6 +167,8 @@ class RunTracker:
     """The run's processes: the supervisor and everything below it, classified by kind."""
 
     supervisor: int
+    # The run's cgroup.procs, where every candidate is and none can leave (None: list /proc).
+    cgroup_procs: str | None = None
     members: dict[int, Member] = field(default_factory=dict)
     strangers: set[int] = field(default_factory=set)
     roots: dict[int, str] = field(default_factory=dict)  # pid -> kind, as the supervisor said
@@ -152,6 +176,7 @@ class RunTracker:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _listed_at_pid: int | None = None  # last_pid() when /proc was last listed
     _since_listing: int = 0
+    _in_cgroup: set[int] = field(default_factory=set)  # members last read from cgroup.procs
 
     def __post_init__(self) -> None:
         st = read_stat(self.supervisor)
@@ -207,11 +232,29 @@ class RunTracker:
         last pid is unchanged), no new member can exist and no pid can have been reused:
         the listing is skipped (issue 14: it cost ~0.6 % of a core at 20 Hz on a machine of
         a few hundred processes); members that ended are dropped at the next listing, at
-        least every FULL_LISTING_EVERY samples. `full` always lists (the kill sweep).
+        least every FULL_LISTING_EVERY samples. With the run's cgroup the candidates come
+        from its list at every sample, and /proc is listed every SWEEP_EVERY samples (the
+        trusted side, ended members, and a sweep). `full` always lists (the kill sweep).
         """
+        if (
+            not full
+            and self.cgroup_procs is not None
+            and self._since_listing < SWEEP_EVERY
+        ):
+            self._since_listing += 1
+            listed = self._cgroup_pids()
+            if listed is not None:
+                return self._refresh_from_cgroup(listed)
+        if not full and self.cgroup_procs is not None and HAS_CHILDREN:
+            listed = self._cgroup_pids()
+            if listed is not None:
+                self._since_listing = 0
+                self._sweep_tree()
+                return self._refresh_from_cgroup(listed)
         newest = last_pid()
         if (
             not full
+            and self.cgroup_procs is None
             and newest is not None
             and newest == self._listed_at_pid
             and self._since_listing < FULL_LISTING_EVERY
@@ -252,6 +295,65 @@ class RunTracker:
             self.strangers.update(pending)
             return [m for m in self.members.values() if m.kind == "candidate"]
 
+    def _cgroup_pids(self) -> set[int] | None:
+        assert self.cgroup_procs is not None
+        try:
+            with open(self.cgroup_procs, "rb") as f:
+                return {int(n) for n in f.read().split()}
+        except (OSError, ValueError):
+            return None
+
+    def _refresh_from_cgroup(self, listed: set[int]) -> list[Member]:
+        """Members from the cgroup's list: every process in it is the run's (the namespace
+        inits the supervisor announced are "ours"), those gone from it have ended."""
+        with self.lock:
+            for pid in self._in_cgroup - listed:
+                self.members.pop(pid, None)
+            for pid in sorted(listed - self.members.keys()):
+                st = read_stat(pid)
+                if st is None:
+                    listed.discard(pid)
+                    continue
+                kind = self._kind_of_child(pid, st[0]) or "candidate"
+                self.strangers.discard(pid)
+                self._add(Member(pid, st[0], st[2], kind, st[3], st[4]))
+            self._in_cgroup = listed
+            return [m for m in self.members.values() if m.kind == "candidate"]
+
+    def _sweep_tree(self) -> None:
+        """Follow the children from the supervisor down: members the cgroup does not list
+        (the trusted side); members that ended are dropped. Only the run's own processes are
+        read, however many the machine has (listing /proc classified them all)."""
+        with self.lock:
+            sup, st = self.members.get(self.supervisor), read_stat(self.supervisor)
+            if sup is None or st is None:
+                return
+            sup.threads = st[4]
+            found = {self.supervisor}
+            frontier = [sup]
+            while frontier:
+                below: list[Member] = []
+                for parent in frontier:
+                    for pid in children(parent.pid, parent.threads):
+                        if pid in found:
+                            continue
+                        st = read_stat(pid)
+                        if st is None:
+                            continue
+                        found.add(pid)
+                        m = self.members.get(pid)
+                        if m is None or m.start != st[2]:
+                            kind = self._kind_of_child(pid, st[0]) or "candidate"
+                            m = Member(pid, st[0], st[2], kind, st[3], st[4])
+                            self._add(m)
+                            self.strangers.discard(pid)
+                        m.threads = st[4]
+                        below.append(m)
+                frontier = below
+            for pid in list(self.members):
+                if pid not in found and pid not in self._in_cgroup:
+                    del self.members[pid]
+
     def _kind_of_child(self, pid: int, ppid: int) -> str | None:
         if pid in self.roots:
             return self.roots[pid]
@@ -279,10 +381,13 @@ class Reading:
     procs: int
 
 
-def read_candidates(members: list[Member], precise: bool, shm: bool | None = None) -> Reading:
+def read_candidates(
+    members: list[Member], precise: bool, shm: bool | None = None, rss: bool = True
+) -> Reading:
     """CPU, memory and task count of candidate processes. `precise`: PSS (else RSS) plus shm
     objects held but not mapped; `shm` (default: as `precise`) scans for those objects with
-    RSS too: RSS plus them bounds the precise figure from above, at a fraction of its cost."""
+    RSS too: RSS plus them bounds the precise figure from above, at a fraction of its cost.
+    Without `rss` (and not `precise`), only CPU and tasks are read (memory_bytes is 0)."""
     shm = precise if shm is None else shm
     cpu = 0.0
     tasks = 0
@@ -298,7 +403,10 @@ def read_candidates(members: list[Member], precise: bool, shm: bool | None = Non
         m.cpu_s, m.threads = st[3], st[4]
         cpu += m.cpu_s
         tasks += m.threads
-        memory += pss_bytes(m.pid) if precise else rss_bytes(m.pid)
+        if precise:
+            memory += pss_bytes(m.pid)
+        elif rss:
+            memory += rss_bytes(m.pid)
         if shm:
             h, mp = shm_objects(m.pid)
             held.update(h)
