@@ -228,40 +228,50 @@ class RunTracker:
     def refresh(self, full: bool = False) -> list[Member]:
         """Bring the member list up to date; return the live candidate members.
 
-        While no process was created anywhere since the last listing of /proc (the kernel's
-        last pid is unchanged), no new member can exist and no pid can have been reused:
-        the listing is skipped (issue 14: it cost ~0.6 % of a core at 20 Hz on a machine of
-        a few hundred processes); members that ended are dropped at the next listing, at
-        least every FULL_LISTING_EVERY samples. With the run's cgroup the candidates come
-        from its list at every sample, and /proc is listed every SWEEP_EVERY samples (the
-        trusted side, ended members, and a sweep). `full` always lists (the kill sweep).
+        With the run's cgroup the candidates come from its list at every sample. Without
+        one, while no process was created anywhere since the last look (the kernel's last pid
+        is unchanged), no new member can exist and no pid can have been reused: nothing is
+        read; else the run's tree is followed from the supervisor through its own and the
+        candidates' processes (their children lists), or /proc is listed where the kernel
+        has no children lists. Every SWEEP_EVERY samples (cgroup) or FULL_LISTING_EVERY the
+        whole tree (the trusted side too) is followed and members that ended are dropped.
+        Only the run's processes are read, however many the machine has (issue 14: listing
+        /proc cost 0.4-0.6 % of a core at 20 Hz on this shared machine). `full` always lists
+        /proc (the kill sweep: nothing missed in a race with a fork).
         """
-        if (
-            not full
-            and self.cgroup_procs is not None
-            and self._since_listing < SWEEP_EVERY
-        ):
-            self._since_listing += 1
-            listed = self._cgroup_pids()
-            if listed is not None:
-                return self._refresh_from_cgroup(listed)
-        if not full and self.cgroup_procs is not None and HAS_CHILDREN:
-            listed = self._cgroup_pids()
-            if listed is not None:
-                self._since_listing = 0
-                self._sweep_tree()
-                return self._refresh_from_cgroup(listed)
+        if full:
+            return self._list_proc()
+        self._since_listing += 1
+        sweep = self._since_listing >= (
+            SWEEP_EVERY if self.cgroup_procs is not None else FULL_LISTING_EVERY
+        )
+        listed = self._cgroup_pids() if self.cgroup_procs is not None else None
+        if listed is not None:
+            if sweep:
+                self._sweep()
+            return self._refresh_from_cgroup(listed)
         newest = last_pid()
-        if (
-            not full
-            and self.cgroup_procs is None
-            and newest is not None
-            and newest == self._listed_at_pid
-            and self._since_listing < FULL_LISTING_EVERY
-        ):
-            self._since_listing += 1
+        if not sweep and newest is not None and newest == self._listed_at_pid:
             with self.lock:
                 return [m for m in self.members.values() if m.kind == "candidate"]
+        if not HAS_CHILDREN:
+            return self._list_proc()
+        self._listed_at_pid = newest
+        if sweep:
+            self._since_listing = 0
+        self._walk(everything=sweep)
+        with self.lock:
+            return [m for m in self.members.values() if m.kind == "candidate"]
+
+    def _sweep(self) -> None:
+        self._since_listing = 0
+        if HAS_CHILDREN:
+            self._walk(everything=True)
+        else:
+            self._list_proc()
+
+    def _list_proc(self) -> list[Member]:
+        newest = last_pid()
         try:
             listed = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         except OSError:
@@ -320,10 +330,14 @@ class RunTracker:
             self._in_cgroup = listed
             return [m for m in self.members.values() if m.kind == "candidate"]
 
-    def _sweep_tree(self) -> None:
-        """Follow the children from the supervisor down: members the cgroup does not list
-        (the trusted side); members that ended are dropped. Only the run's own processes are
-        read, however many the machine has (listing /proc classified them all)."""
+    def _walk(self, everything: bool) -> None:
+        """Follow the children lists from the supervisor down. A process cannot leave this
+        tree: orphans go to the nearest subreaper (the supervisor, a namespace's init, or one
+        of the candidate's own), all inside it; one that forks and exits between two reads is
+        found at the next look (its parent's exit changed the last pid). Not `everything`:
+        only below the supervisor's own and the candidates' processes (where candidates
+        appear), nothing dropped; `everything`: the trusted side too, and members that were
+        not found (ended) are dropped, except those the cgroup lists."""
         with self.lock:
             sup, st = self.members.get(self.supervisor), read_stat(self.supervisor)
             if sup is None or st is None:
@@ -337,22 +351,29 @@ class RunTracker:
                     for pid in children(parent.pid, parent.threads):
                         if pid in found:
                             continue
+                        m = self.members.get(pid)
+                        if m is not None and not everything:
+                            found.add(pid)
+                            if m.kind != "trusted":
+                                below.append(m)
+                            continue
                         st = read_stat(pid)
                         if st is None:
                             continue
                         found.add(pid)
-                        m = self.members.get(pid)
                         if m is None or m.start != st[2]:
                             kind = self._kind_of_child(pid, st[0]) or "candidate"
                             m = Member(pid, st[0], st[2], kind, st[3], st[4])
                             self._add(m)
                             self.strangers.discard(pid)
                         m.threads = st[4]
-                        below.append(m)
+                        if everything or m.kind != "trusted":
+                            below.append(m)
                 frontier = below
-            for pid in list(self.members):
-                if pid not in found and pid not in self._in_cgroup:
-                    del self.members[pid]
+            if everything:
+                for pid in list(self.members):
+                    if pid not in found and pid not in self._in_cgroup:
+                        del self.members[pid]
 
     def _kind_of_child(self, pid: int, ppid: int) -> str | None:
         if pid in self.roots:
