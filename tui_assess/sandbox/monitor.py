@@ -1,14 +1,15 @@
 """Watching a run's processes from outside, cheaply.
 
-The kernel here may not offer /proc/PID/task/TID/children, and walking every process's stat
-20 times a second cost 7-20 % of a core (issue 14). Where the run has a cgroup that its
-candidates cannot leave (namespaces and landlock modes, as root), `RunTracker` reads the
-candidates from its `cgroup.procs` (one small read) and lists /proc only every few seconds, for
-the trusted side and as a sweep. Elsewhere it lists /proc once per sample (one getdents) and reads
-`stat` only for pids it has not classified yet: a process that was not the run's when first
-seen can never become the run's, so known strangers cost nothing. Members are read every sample
-(CPU, threads, resident memory); the expensive PSS and shared-memory scans run only every few
-samples or when the cheap figure nears the limit.
+Walking every process's stat 20 times a second cost 7-20 % of a core (issue 14), and even one
+listing of /proc per sample cost 0.4-0.6 % on a machine where processes start all the time.
+`RunTracker` reads only the run's own processes: where the run has a cgroup its candidates
+cannot leave (namespaces and landlock modes, as root), from its `cgroup.procs` (one small
+read); else, only when a process was created anywhere since the last sample, by following
+/proc/PID/task/TID/children from the supervisor down (orphans stay in that tree: the
+supervisor and a namespace's init are subreapers). /proc is listed only to kill (nothing
+missed in a race with a fork) and on kernels without children lists. Members are read every
+sample (CPU, threads, resident memory); the expensive PSS and shared-memory scans run only
+every few samples or when the cheap figure nears the limit.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import signal
 import threading
 from dataclasses import dataclass, field
 
-FULL_LISTING_EVERY = 20  # samples between /proc listings while no process was created
-SWEEP_EVERY = 100  # samples between /proc listings while the run's cgroup lists its candidates
+FULL_LISTING_EVERY = 20  # samples between sweeps of the whole tree (or /proc listings)
+SWEEP_EVERY = 100  # ... while the run's cgroup lists its candidates
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 SHM_PREFIXES = ("/memfd:", "/dev/shm/", "/SYSV")
