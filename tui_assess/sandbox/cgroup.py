@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_assess.sandbox.monitor import read_small
+
 V1 = Path("/sys/fs/cgroup")
 V2_MOUNTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
@@ -106,8 +108,7 @@ class RunCgroup:
             return None
         name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
         try:
-            with open(m / name, "rb") as f:
-                return int(f.read())
+            return int(read_small(str(m / name)))
         except (OSError, ValueError):
             return None
 
