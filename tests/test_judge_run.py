@@ -103,6 +103,11 @@ def test_every_status_is_reported_with_a_capped_message(tmp_path: Path, hidden: 
     assert "ValueError" in by_name["test_fails_with_a_long_message"].message
     assert "fixture exploded" in by_name["test_errors"].message
     assert by_name["test_xfails"].message.startswith("known to fail")
+    # Files are named as in the challenge, never by the run's private layout.
+    for t in by_name.values():
+        assert "private" not in t.message and "../" not in t.message, t.message
+    if not hidden:
+        assert "tests/test_outcomes.py:" in by_name["test_fails_with_a_long_message"].message
     assert [n.partition("::")[2] for n in result.expected] == list(by_name)  # type: ignore[attr-defined]
     assert result.judge == "isolated"  # type: ignore[attr-defined]
 

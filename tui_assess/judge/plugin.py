@@ -368,7 +368,15 @@ class JudgePlugin:
             text = str(report.wasxfail or "")
         else:
             text = _crash_line(report) if self.hidden else report.longreprtext
-        return self._cap(text)
+        return self._cap(self._tidy_paths(text))
+
+    def _tidy_paths(self, text: str) -> str:
+        """Name the suite's files as the challenge does (`tests/test_x.py:12`), not by where the
+        run keeps them (`../../private/tests/...`): the run's layout is noise to a candidate."""
+        tests = os.path.realpath(self.config.tests)
+        for prefix in (tests, os.path.relpath(tests)):
+            text = text.replace(prefix + os.sep, "tests" + os.sep)
+        return text
 
     def _cap(self, text: str) -> str:
         if self.hidden:
