@@ -310,3 +310,38 @@ def test_the_exam_layer_never_imports_textual(module: str) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_sandbox_forced_through_the_environment_is_ignored_and_flagged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The candidate controls the environment the exam starts in: TUI_ASSESS_SANDBOX=rlimits
+    would put every run in a mode that does not isolate the file system. The exam drops it,
+    records it, and reports flag it; a run that does end up in rlimits (a machine offering
+    nothing better: simulated by setting the variable after the start) is flagged too."""
+    from tui_assess.report.facts import SessionFacts
+    from tui_assess.session.timeline import Timeline
+
+    monkeypatch.setenv("TUI_ASSESS_SANDBOX", "rlimits")
+    pack, code = sealed_pack(tmp_path, [TINY_SUM])
+    exam = opened_exam(pack, code, home=tmp_path / "home")
+    assert "TUI_ASSESS_SANDBOX" not in os.environ
+    part = exam.parts[0]
+
+    def visible_run() -> str:
+        part.hooks.run_started("visible")
+        result = exam.check(part.challenge, part.workspace, "visible")
+        part.hooks.run_finished("visible", result)
+        return str(result.run.sandbox)  # type: ignore[union-attr]
+
+    best = visible_run()
+    assert best != "rlimits"  # this machine has namespaces or landlock (the CI's does)
+    monkeypatch.setenv("TUI_ASSESS_SANDBOX", "rlimits")
+    assert visible_run() == "rlimits"
+    exam.close()
+
+    [ignored] = of_kind(part.session, "sandbox_env_ignored")
+    assert ignored.payload == {"name": "TUI_ASSESS_SANDBOX", "value": "rlimits"}
+    with Timeline.open(part.session) as tl:
+        signals = {s["kind"]: s["detail"] for s in SessionFacts(tl).signals()}
+    assert "TUI_ASSESS_SANDBOX='rlimits' was set" in signals["sandbox_env_ignored"]
+    assert signals["weak_sandbox"].startswith("1 of 2 test runs ran in the rlimits mode")

@@ -511,7 +511,12 @@ def test_candidate_exception_classes_are_judge_classes_reachable_through_the_mod
         cand.raise_("throttled", 30)
     assert type(info.value) is cand.Throttled
     assert info.value.retry_after == 30 and str(info.value) == "retry in 30 s"
-    assert "In the candidate's code" in "".join(getattr(info.value, "__notes__", []))
+    notes = "".join(getattr(info.value, "__notes__", []))
+    # Where it was raised: the candidate's own frames, named as in the workspace; the host's
+    # plumbing and the run's folders are left out.
+    assert notes.startswith("Raised in your code:"), notes
+    assert 'File "' in notes and "raise" in notes, notes
+    assert "_host.py" not in notes and "protocol.py" not in notes and "/tmp" not in notes, notes
 
 
 def test_a_judge_exception_comes_back_as_the_original_object(cand) -> None:

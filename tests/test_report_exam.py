@@ -142,9 +142,21 @@ def test_the_receipt_matches_the_submitted_file_in_every_format(
     gs = json.loads(report(ada, "gradescope", "--receipt", code))
     assert gs["extra_data"]["exam"]["receipt"]["status"] == "matches"
     assert "receipt checked: matches" in gs["output"]
-    # Exercism's results.json has no place for it: the document is the spec's, unchanged
-    ex = json.loads(report(ada, "exercism", "--receipt", code))
-    assert set(ex) == {"version", "status", "message", "tests"}
+    # Exercism's results.json has no place for it: the document is the spec's, unchanged,
+    # and the receipt's line goes to stderr instead of being dropped.
+    proc = cli("report", str(ada), "--format", "exercism", "--receipt", code)
+    assert proc.returncode == 0 and proc.stderr == "receipt checked: matches\n"
+    assert set(json.loads(proc.stdout)) == {"version", "status", "message", "tests"}
+    # asciicast: a marker at 0 s, which players list, and the same line on stderr
+    proc = cli("report", str(ada), "--format", "asciicast", "--receipt", code)
+    assert proc.returncode == 0 and proc.stderr == "receipt checked: matches\n"
+    lines = proc.stdout.splitlines()
+    assert json.loads(lines[0])["version"] == 3
+    assert json.loads(lines[1]) == [0.0, "m", "receipt checked: matches"]
+    plain = report(ada, "asciicast").splitlines()
+    assert lines[2:] == plain[1:]  # the recording itself is unchanged
+    proc = cli("report", str(ada), "--format", "asciicast", "--receipt", sessions["cy_receipt"])
+    assert proc.returncode == 0 and proc.stderr == "receipt does NOT match this file\n"
 
 
 def test_a_receipt_of_another_file_does_not_match(sessions: dict[str, Any]) -> None:

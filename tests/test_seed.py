@@ -138,3 +138,32 @@ def test_init_makes_the_data_or_says_why_not(tiny_challenge: Path, tmp_path: Pat
         "exited with code 4."
     ]
     assert (tmp_path / "ws2" / "orders.py").is_file()
+
+
+def test_the_seeds_data_is_not_copied_into_runs_nor_recorded(tiny_challenge: Path, tmp_path: Path) -> None:
+    """The seed's files are data it remakes, not the candidate's work (tests build their own):
+    a run leaves them out of its copy and its snapshot, and the session's keyframes too, so a
+    production-sized database is neither copied per run nor stored in every session."""
+    from tui_assess.challenge.check import run_check
+    from tui_assess.session import Timeline
+    from tui_assess.session.hooks import RecorderHooks
+    from tui_assess.snapshot import digest_tree
+
+    ch = load_challenge(with_seed(tiny_challenge))
+    ws = init_workspace(ch, tmp_path / "ws")
+    assert prepare_workspace(ch, ws).ok
+    assert (ws / "data" / "orders.db").stat().st_size > 0
+
+    hooks = RecorderHooks(sessions_dir=tmp_path / "sessions", sample_interval=None)
+    hooks.session_started(ch, ws, "practice", None)
+    hooks.run_started("visible")
+    result = run_check(ch, ws, "visible")
+    hooks.run_finished("visible", result)
+    hooks.submitted(result)
+    hooks.session_ended()
+
+    assert result.run.snapshot == digest_tree(ws, ["data/orders.db"]) != digest_tree(ws)
+    with Timeline.open(next((tmp_path / "sessions").iterdir())) as tl:
+        recorded = tl.state_at()
+    assert "data/orders.db" not in recorded
+    assert "make_data.py" in recorded  # the seed's script is starter code: it is kept

@@ -245,3 +245,104 @@ async def test_ctrl_o_opens_a_file_and_ctrl_pagedown_switches_tabs(tmp_path: Pat
         assert app.focused is editor
         await pilot.press("ctrl+pageup")
         assert app.focused.rel_path == "README.md"
+
+
+# --------------------------------------------------------------------------- size per edit
+
+
+@async_test
+async def test_the_editors_size_follows_every_kind_of_edit() -> None:
+    """The editor keeps its document's width and height up to date edit by edit
+    (document_size.py) instead of measuring every line per key: after each kind of edit they
+    are what TextArea's own full measurement gives."""
+    from textual.app import App, ComposeResult
+    from textual.geometry import Size
+
+    wide = "x = '" + "wide " * 20 + "'"
+
+    class OneEditor(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CodeEditor(f"a\tb\n{wide}\nshort\n" + "y = 1\n" * 200, "calc.py")
+
+    def measured(editor: CodeEditor) -> tuple[Size, int]:
+        width, height = editor.document.get_size(editor.indent_width)
+        visual = sum(len(o) + 1 for o in editor.wrapped_document._wrap_offsets)
+        return Size(width + editor.gutter_width + 1, height), visual
+
+    app = OneEditor()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one(CodeEditor)
+        sizes: list[Size] = []
+
+        def check() -> None:
+            size, visual = measured(editor)
+            assert editor.virtual_size == size
+            assert editor.wrapped_document.height == visual
+            sizes.append(size)
+
+        check()
+        editor.insert("\tmore", (1, len(wide)))  # the widest line grows
+        check()
+        editor.delete((1, 0), (2, 0))  # the widest line goes: the width shrinks
+        check()
+        editor.insert("\t\tp = 1\n" + "z" * 150 + "\n", (0, 0))  # lines added, a wider one
+        check()
+        editor.undo()
+        check()
+        editor.redo()
+        check()
+        editor.replace("short", (3, 0), (204, 0))  # most lines replaced by one
+        check()
+        editor.indent_width = 8  # tabs count wider
+        check()
+        editor.soft_wrap = True
+        await pilot.pause()
+        assert editor.wrapped_document.height == measured(editor)[1] > len(editor.document.lines)
+        editor.soft_wrap = False
+        await pilot.pause()
+        check()
+        editor.load_text("one\ntwo")
+        check()
+        assert len(set(sizes)) >= 5  # the edits above changed the size
+
+
+@async_test
+async def test_the_editor_draws_with_its_current_css_after_focus_and_theme_changes() -> None:
+    """The editor copies its CSS into its theme only after a style change, not on every draw
+    (the cursor's blink): after focus moves and the app's theme changes, what it draws with
+    is what a fresh copy of the CSS gives."""
+    import dataclasses
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    class EditorAndInput(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CodeEditor("x = 1\n", "calc.py")
+            yield Input()
+
+    def styles(editor: CodeEditor) -> tuple[object, ...]:
+        theme = editor._theme
+        assert theme is not None
+        return (theme.base_style, theme.gutter_style, theme.cursor_style,
+                theme.cursor_line_style, theme.selection_style)
+
+    def fresh(editor: CodeEditor) -> tuple[object, ...]:
+        theme = dataclasses.replace(editor._themes[editor.theme])
+        theme.apply_css(editor)
+        return (theme.base_style, theme.gutter_style, theme.cursor_style,
+                theme.cursor_line_style, theme.selection_style)
+
+    app = EditorAndInput()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one(CodeEditor)
+        editor.focus()
+        await pilot.pause()
+        assert styles(editor) == fresh(editor)
+        app.query_one(Input).focus()
+        await pilot.pause()
+        assert styles(editor) == fresh(editor)
+        dark = styles(editor)
+        app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
+        await pilot.pause()
+        assert styles(editor) == fresh(editor) != dark

@@ -7,7 +7,7 @@ workspace, never from a fifo or device; what a run copy would refuse is left out
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from tui_assess.safecopy import read_tree
@@ -29,9 +29,19 @@ def not_workspace(rel: str) -> bool:
     return not is_workspace_file(PurePosixPath(rel))
 
 
-def read_workspace_bytes(root: Path) -> dict[str, bytes]:
+def workspace_skip(generated: Collection[str] = ()) -> Callable[[str], bool]:
+    """not_workspace, and also the challenge's generated data (its [seed]'s files): data the
+    seed command remakes, not the candidate's work; tests never depend on it, so runs,
+    snapshots and session keyframes leave it out (a 6 MB database is not copied per run)."""
+    if not generated:
+        return not_workspace
+    names = frozenset(generated)
+    return lambda rel: rel in names or not_workspace(rel)
+
+
+def read_workspace_bytes(root: Path, generated: Collection[str] = ()) -> dict[str, bytes]:
     """Every workspace file's content by posix relative path (see safecopy.read_tree)."""
-    return read_tree(root, skip=not_workspace)
+    return read_tree(root, skip=workspace_skip(generated))
 
 
 def snapshot_digest(files: Mapping[str, bytes]) -> str:
@@ -42,6 +52,6 @@ def snapshot_digest(files: Mapping[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def digest_tree(root: Path) -> str:
+def digest_tree(root: Path, generated: Collection[str] = ()) -> str:
     """snapshot_digest of a folder on disk."""
-    return snapshot_digest(read_workspace_bytes(root))
+    return snapshot_digest(read_workspace_bytes(root, generated))

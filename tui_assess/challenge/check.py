@@ -145,6 +145,7 @@ def check_spec(
         limits=challenge.limits,
         show_details=(suite == "visible"),
         sandbox=sandbox,
+        generated=challenge.generated_files,
     )
 
 

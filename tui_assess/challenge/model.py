@@ -195,13 +195,24 @@ class Challenge:
                 return g.group
         return DEFAULT_GROUP
 
+    @property
+    def generated_files(self) -> tuple[str, ...]:
+        """Workspace files its [seed] makes (data, never the candidate's work; see snapshot)."""
+        return self.seed.creates if self.seed is not None else ()
+
+    def folder_files(self) -> dict[str, bytes]:
+        """Every file of the challenge folder by relative posix path, in order, as a copy of it
+        sees them (`safecopy.read_tree`): a link that stays inside the folder reads as its
+        target; links that leave it, devices and fifos are left out, never followed."""
+        from tui_assess.safecopy import read_tree
+
+        return dict(sorted(read_tree(self.path, skip=_is_cache).items()))
+
     def content_hash(self) -> str:
         """sha256 over every file of the challenge (paths and bytes), hidden tests included."""
         h = hashlib.sha256()
-        for p in sorted(self.path.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts:
-                rel = p.relative_to(self.path).as_posix()
-                h.update(rel.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+        for rel, data in self.folder_files().items():
+            h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         return h.hexdigest()
 
     def catalog_entry(self) -> dict[str, Any]:
@@ -215,6 +226,10 @@ class Challenge:
             "hints": len(self.hints),
             "path": str(self.path),
         }
+
+
+def _is_cache(rel: str) -> bool:
+    return "__pycache__" in rel.split("/")
 
 
 def _mutant_paths(root: Path) -> dict[str, Path]:

@@ -41,7 +41,7 @@ def run_hidden(
     try:
         write_suite(packed.hidden_suite(), private / "tests")
         spec = RunSpec(workspace=workspace, tests=private / "tests", limits=challenge.limits,
-                       show_details=False)
+                       show_details=False, generated=challenge.generated_files)
         run = run_suite(spec, on_event=on_event, cancel=cancel)
     finally:
         shutil.rmtree(private, ignore_errors=True)

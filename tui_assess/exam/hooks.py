@@ -41,4 +41,4 @@ class ExamHooks(RecorderHooks):
             extra.update(score=result.score, max_score=result.max_score, status=result.status)
         elif self.feedback == "counts":
             extra.update(passed=result.passed, total=result.total)
-        self.recorder.submit(read_workspace(self.workspace), **extra)
+        self.recorder.submit(read_workspace(self.workspace, self.generated), **extra)

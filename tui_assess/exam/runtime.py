@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_assess.challenge.check import CheckResult, run_check
 from tui_assess.challenge.model import Challenge, load_challenge
@@ -50,9 +50,13 @@ from tui_assess.exam.policy import ExamPolicy
 from tui_assess.exam.receipt import exam_facts, receipt_code
 from tui_assess.exam.watch import CLOCK_JUMP_S, ExamWatch
 from tui_assess.paths import data_home
+from tui_assess.sandbox.modes import ENV_FORCE
 from tui_assess.session import store
 from tui_assess.session.hooks import read_workspace
 from tui_assess.session.recorder import SessionRecorder
+
+if TYPE_CHECKING:
+    from tui_assess.judge.warm import WarmRuns
 
 EXAMS_FOLDER = "exams"
 SUBMITTED = "submitted"
@@ -247,6 +251,11 @@ class Exam:
         """Open (or resume) every challenge's session; the clock starts (or continues)."""
         if self.opened is None:
             raise RuntimeError("unlock the exam first")
+        # The candidate controls this process's environment: a sandbox mode forced through it
+        # (a developer's switch) could downgrade every run to one that does not isolate the
+        # file system. An exam always runs in the best mode the machine allows; a forced mode
+        # is dropped and recorded for the reviewer.
+        forced_sandbox = os.environ.pop(ENV_FORCE, None)
         self._ensure_root()
         on_disk = {s.challenge_id: s for s in self.sessions_on_disk()}
         self.resumed = bool(on_disk)
@@ -269,6 +278,9 @@ class Exam:
             if refused:
                 part.hooks.recorder.record("start_code_refused", count=len(refused),
                                            walls=refused)
+            if forced_sandbox is not None:
+                part.hooks.recorder.record("sandbox_env_ignored", name=ENV_FORCE,
+                                           value=forced_sandbox[:100])
             if now < last_wall - CLOCK_JUMP_S:
                 part.hooks.recorder.record(
                     "clock_jump", jump_s=round(now - last_wall, 3), wall_now=round(now, 3),
@@ -336,10 +348,11 @@ class Exam:
         hooks.recorder = SessionRecorder.open_or_resume(
             path, challenge_id=packed.id, challenge_hash=packed.content_hash, mode="exam",
             deadline=self.deadline, candidate=self.candidate,
-            files=read_workspace(workspace), terminal_size=terminal_size,
+            files=read_workspace(workspace, challenge.generated_files), terminal_size=terminal_size,
             start_extra={"exam": self.start_facts()}, on_error=self._error,
         )
         hooks.path, hooks.workspace = path, workspace
+        hooks.generated = challenge.generated_files
         part.submissions = found.submissions if found else 0
         if sample_interval:
             hooks.recorder.start_sampling(sample_interval)
@@ -381,11 +394,14 @@ class Exam:
 
     def check(self, challenge: Challenge, workspace: Path, suite: str,
               on_event: Callable[[Any], None] | None = None,
-              cancel: threading.Event | None = None) -> CheckResult | HiddenFeedback:
-        """The exam's checker: visible runs as in practice; hidden runs from the pack, in
-        memory, cut to the policy before anything leaves this function."""
+              cancel: threading.Event | None = None,
+              runs: WarmRuns | None = None) -> CheckResult | HiddenFeedback:
+        """The exam's checker: visible runs as in practice (through `runs`, a run prepared
+        ahead, when given); hidden runs from the pack, in memory, never prepared ahead, cut to
+        the policy before anything leaves this function."""
         if suite != "hidden":
-            return run_check(challenge, workspace, "visible", on_event=on_event, cancel=cancel)
+            return run_check(challenge, workspace, "visible", on_event=on_event, cancel=cancel,
+                             runs=runs)
         from tui_assess.exam.hidden import run_hidden
 
         part = self.part(challenge.id)
@@ -420,7 +436,7 @@ class Exam:
             hooks.run_finished("hidden", result)
             hooks.submitted(result)
         elif hooks.recorder is not None:
-            hooks.recorder.submit(read_workspace(part.workspace),
+            hooks.recorder.submit(read_workspace(part.workspace, hooks.generated),
                                   feedback=self.policy.feedback)
         part.submissions += 1
         self.finish(part)

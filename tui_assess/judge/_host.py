@@ -144,6 +144,18 @@ def _methods_of(cls: type) -> list[str]:
     return names[:500]
 
 
+def where_raised(exc: BaseException, workspace: str) -> str:
+    """The frames of `exc`'s traceback that are in the workspace's own files, named relative
+    to it: where in the candidate's code it was raised. The host's plumbing is left out."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(workspace + os.sep):
+            frame.filename = os.path.relpath(path, workspace)
+            frames.append(frame)
+    return "".join(traceback.StackSummary.from_list(frames).format()) if frames else ""
+
+
 class HostCodec(P.Codec):  # type: ignore[name-defined,misc]
     def __init__(self, host: Host) -> None:
         super().__init__()
@@ -173,9 +185,13 @@ class HostCodec(P.Codec):  # type: ignore[name-defined,misc]
         del self.host.raised[: -RAISED_KEPT]
         out = self.encode(exc)
         body = out.get("e") if isinstance(out, dict) else None
-        if isinstance(body, dict) and "o" not in body and exc.__traceback__ is not None:
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            body["tb"] = tb[-MAX_TRACEBACK:]
+        if isinstance(body, dict) and "o" not in body:
+            try:
+                tb = where_raised(exc, self.host.workspace)
+            except Exception:  # noqa: BLE001 - a traceback that cannot be read is left out
+                tb = ""
+            if tb:
+                body["tb"] = tb[-MAX_TRACEBACK:]
         return out
 
     def decode_tagged(self, raw: dict[str, Any], depth: int) -> Any:
@@ -219,6 +235,7 @@ def _short_import_error(name: str, exc: BaseException) -> str:
 
 class Host:
     def __init__(self, sock: socket.socket) -> None:
+        self.workspace = os.getcwd()
         self.codec = HostCodec(self)
         self.lent_methods: dict[int, frozenset[str]] = {}
         self.raised: list[BaseException] = []

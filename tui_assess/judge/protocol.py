@@ -59,6 +59,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+# pytest leaves this module's frames out of a failing test's traceback: the boundary's
+# plumbing is noise to a candidate (the note under the error shows where in their code
+# it was raised).
+__tracebackhide__ = True
+
 VERSION = 1
 MAX_FRAME = 64 * 1024 * 1024
 """Largest frame either side accepts (bytes)."""

@@ -38,6 +38,11 @@ from typing import Any
 
 from tui_assess.judge import protocol as P
 
+# pytest leaves this module's frames out of a failing test's traceback: the boundary's
+# plumbing is noise to a candidate (the note under the error shows where in their code
+# it was raised).
+__tracebackhide__ = True
+
 MAX_REPR = 1000
 LENT_EXCEPTIONS = 10_000
 """Exceptions of the judge kept so they can come back from the host as themselves."""
@@ -377,7 +382,7 @@ class JudgeCodec(P.Codec):
         exc = super().decode_exception(body, depth)
         tb = body.get("tb")
         if type(tb) is str and tb.strip() and hasattr(exc, "add_note"):
-            exc.add_note("In the candidate's code:\n" + tb[-3000:].rstrip())
+            exc.add_note("Raised in your code:\n" + tb[-3000:].rstrip())
         return exc
 
     def decode_refused(self, what: str) -> Any:

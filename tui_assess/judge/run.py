@@ -53,7 +53,7 @@ from tui_assess.safecopy import copy_tree
 from tui_assess.sandbox import events as sev
 from tui_assess.sandbox.run import SandboxRun
 from tui_assess.sandbox.spec import SandboxError
-from tui_assess.snapshot import digest_tree, not_workspace
+from tui_assess.snapshot import digest_tree, workspace_skip
 
 EventSink = Callable[[RunEvent], None]
 
@@ -213,7 +213,7 @@ def _stage_work(spec: RunSpec, stage: Path) -> Path:
     copy_tree(
         spec.workspace,
         work,
-        skip=not_workspace,
+        skip=workspace_skip(spec.generated),
         max_bytes=spec.limits.disk_mb * 2**20,
         cap_name="[limits] disk_mb",
     )
@@ -275,7 +275,7 @@ def run_suite(
         prepared = PreparedRun(SuiteKey.of(spec))
     except SandboxError as exc:
         return RunResult(
-            "error", [], Resources(), "none", {}, digest_tree(spec.workspace),
+            "error", [], Resources(), "none", {}, digest_tree(spec.workspace, spec.generated),
             reason=f"The sandbox could not start the tests: {exc}",
         )
     return prepared.run(spec, on_event, cancel)
@@ -530,6 +530,9 @@ def _result(
         reason = f"The test process ended abnormally (exit code {returncode})."
     else:
         status = "pass"
+    unreachable = finished.get("unreachable")
+    if isinstance(unreachable, list) and unreachable and not state.tampered:
+        reason = " ".join([reason, *map(str, unreachable)])
     if run.mode_note:
         reason = (reason + " " if reason else "") + f"Sandbox: {run.mode_note}."
     if report.survivors:

@@ -87,6 +87,9 @@ class RunSpec:
     """False hides test source from messages and output (for hidden suites)."""
     sandbox: str = "auto"
     """'auto' (the best mode this machine allows), or 'namespaces', 'landlock', 'rlimits'."""
+    generated: tuple[str, ...] = ()
+    """Workspace files the challenge's [seed] makes: data, not the candidate's work. They are
+    not copied into the run and not part of its snapshot (tests build their own data)."""
 
 
 @dataclass

@@ -99,9 +99,11 @@ class SessionFacts:
         """Integrity signals (``Timeline.integrity_signals``) plus those an exam records that
         the timeline does not derive: wrong start codes typed before the exam opened, and
         clock jumps the exam's watch saw that no derived ``clock_jump`` covers (a jump while
-        the app was closed shows only at the resume). Resumes are there already
-        (``resume_gap``)."""
-        out = [s.to_json() for s in self.tl.integrity_signals()]
+        the app was closed shows only at the resume), a sandbox mode forced through the
+        environment (ignored by the exam), and test runs in a mode that does not isolate the
+        file system (``rlimits``: the candidate's code could read those runs' tests). Resumes
+        are there already (``resume_gap``)."""
+        out = [s.to_json() for s in self.tl.integrity_signals()] + self._sandbox_signals()
         derived = [s["seq"] for s in out if s["kind"] == "clock_jump"]
         since = 0
         for ev in self.of_kind("start_code_refused", "clock_jump"):
@@ -123,6 +125,26 @@ class SessionFacts:
                     if p.get("across_resume") is True else ".")
             out.append({"kind": ev.kind, "seq": ev.seq, "t": round(ev.t, 3), "detail": detail})
         return sorted(out, key=lambda s: s["seq"])
+
+    def _sandbox_signals(self) -> list[dict[str, Any]]:
+        if self.start.get("mode") != "exam":
+            return []  # in practice the hidden tests are in the challenge folder anyway
+        out: list[dict[str, Any]] = []
+        for ev in self.of_kind("sandbox_env_ignored"):
+            out.append({"kind": "sandbox_env_ignored", "seq": ev.seq, "t": round(ev.t, 3),
+                        "detail": f"{ev.payload.get('name')}={ev.payload.get('value')!r} was "
+                                  "set when the exam started; the exam ignored it and ran in "
+                                  "the best sandbox mode this machine allows."})
+        runs = self.of_kind("run_end")
+        weak = [ev for ev in runs if ev.payload.get("sandbox") == "rlimits"]
+        if weak:
+            first = weak[0]
+            out.append({"kind": "weak_sandbox", "seq": first.seq, "t": round(first.t, 3),
+                        "detail": f"{len(weak)} of {len(runs)} test runs ran in the rlimits "
+                                  "mode (this machine offered no file-system isolation): the "
+                                  "candidate's code could read those runs' tests, hidden ones "
+                                  "included."})
+        return out
 
     def time_limit(self) -> float | None:
         """Seconds between the start and the recorded deadline (None when untimed)."""

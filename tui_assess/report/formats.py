@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess.report.document import build
-from tui_assess.report.exam import parse_receipt
 
 FORMATS = ("html", "md", "json", "junit", "gradescope", "exercism", "asciicast")
 
@@ -351,14 +350,28 @@ def asciicast_v3(v2: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_asciicast(path: Path) -> str:
+def render_asciicast(path: Path, marker: str | None = None) -> str:
+    """The session as an asciicast v3 recording; ``marker``: a line shown as a marker at 0 s
+    (the receipt's summary, when one was checked)."""
     from tui_assess.session.export import export
     from tui_assess.session.timeline import Timeline
 
     buf = io.StringIO()
     with Timeline.open(path) as tl:
         export(tl, "asciicast", buf)
-    return asciicast_v3(buf.getvalue())
+    cast = asciicast_v3(buf.getvalue())
+    if marker is None:
+        return cast
+    header, _, events = cast.partition("\n")
+    return f"{header}\n{json.dumps([0.0, 'm', marker], ensure_ascii=False)}\n{events}"
+
+
+def receipt_summary(path: Path, receipt: str) -> str:
+    """The receipt's one line (``receipt checked: matches``, ...) for the formats that have no
+    field for it: asciicast shows it as a marker, and the CLI prints it on stderr for both.
+    UserError for a malformed code or a session of no exam, as in every other format."""
+    exam = build(path, receipt=receipt).get("exam") or {}
+    return str(exam["receipt"]["summary"])
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -367,14 +380,12 @@ def render_asciicast(path: Path) -> str:
 def render(path: Path, fmt: str, *, results: Path | None = None,
            receipt: str | None = None) -> str:
     """The report of the session at ``path`` in ``fmt``, as text. ``receipt``: the code the
-    candidate read out, checked and reported by every format with a summary (asciicast and
-    exercism have no place for it)."""
+    candidate read out, checked and reported by every format with a summary (exercism has no
+    place for it: see receipt_summary; asciicast shows it as a marker at 0 s)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "asciicast":
-        if receipt is not None:
-            parse_receipt(receipt)  # a malformed code is refused whatever the format
-        return render_asciicast(path)
+        return render_asciicast(path, receipt_summary(path, receipt) if receipt else None)
     doc = build(path, results=results, receipt=receipt)
     if fmt == "json":
         return json.dumps(doc, indent=2) + "\n"

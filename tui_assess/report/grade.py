@@ -242,9 +242,7 @@ def find_challenge(challenge_id: str, search: Iterable[Path]) -> Challenge | Non
 
 def challenge_files(ch: Challenge) -> dict[str, bytes]:
     """The challenge folder as data, as content_hash sees it."""
-    return {p.relative_to(ch.path).as_posix(): p.read_bytes()
-            for p in sorted(ch.path.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return ch.folder_files()
 
 
 def _summary(run: dict[str, Any]) -> dict[str, Any]:

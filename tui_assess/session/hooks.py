@@ -17,7 +17,7 @@ The terminal pane's calls (``terminal_*``) record its shell as events of their o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from tui_assess.session.recorder import SessionRecorder, default_session_path
 from tui_assess.snapshot import read_workspace_bytes
 
 
-def read_workspace(root: Path) -> dict[str, str]:
-    """Every workspace file as text (bytes that are not UTF-8 kept as surrogate escapes)."""
-    return {rel: store.decode_text(b) for rel, b in read_workspace_bytes(root).items()}
+def read_workspace(root: Path, generated: Collection[str] = ()) -> dict[str, str]:
+    """Every workspace file as text (bytes that are not UTF-8 kept as surrogate escapes),
+    without the challenge's generated data (`generated`: its [seed]'s files)."""
+    return {rel: store.decode_text(b) for rel, b in read_workspace_bytes(root, generated).items()}
 
 
 class RecorderHooks:
@@ -58,6 +59,8 @@ class RecorderHooks:
         self.final_link: str | None = None
         """The final link, after session_ended (show it to the candidate)."""
         self.workspace: Path | None = None
+        self.generated: tuple[str, ...] = ()
+        """The challenge's generated data files, left out of every keyframe."""
         self._run = 0
 
     # -- the SessionHooks seam ---------------------------------------------------------------
@@ -65,6 +68,7 @@ class RecorderHooks:
     def session_started(self, challenge: Any, workspace: Path, mode: str,
                         deadline_s: float | None) -> None:
         self.workspace = Path(workspace)
+        self.generated = getattr(challenge, "generated_files", ())
         if self.sessions_dir is not None:
             self.sessions_dir.mkdir(parents=True, exist_ok=True)
             self.path = self.sessions_dir / f"{mode}-{challenge.id}{store.SUFFIX}"
@@ -73,7 +77,7 @@ class RecorderHooks:
         self.recorder = SessionRecorder.open_or_resume(
             self.path, challenge_id=challenge.id, challenge_hash=challenge.content_hash(),
             mode=mode, deadline=None if deadline_s is None else time.time() + deadline_s,
-            candidate=self.candidate, files=read_workspace(self.workspace),
+            candidate=self.candidate, files=read_workspace(self.workspace, self.generated),
             terminal_size=self.terminal_size, on_error=self.on_error, **self.recorder_options,
         )
         if self.sample_interval:
@@ -102,7 +106,8 @@ class RecorderHooks:
     def run_started(self, suite: str) -> None:
         if self.recorder and self.workspace is not None:
             self._run += 1
-            self.recorder.run_start(self._run, suite, files=read_workspace(self.workspace))
+            files = read_workspace(self.workspace, self.generated)
+            self.recorder.run_start(self._run, suite, files=files)
 
     def resource_sample(self, sample: Any) -> None:
         """A running test suite's sample (runner ResourceSample), recorded with scope "run"."""
@@ -134,7 +139,7 @@ class RecorderHooks:
         if self.recorder and self.workspace is not None:
             extra = {k: getattr(result, k) for k in ("score", "max_score", "status")
                      if hasattr(result, k)}
-            self.recorder.submit(read_workspace(self.workspace), **extra)
+            self.recorder.submit(read_workspace(self.workspace, self.generated), **extra)
 
     def focus_changed(self, focused: bool) -> None:
         if self.recorder:

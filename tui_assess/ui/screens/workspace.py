@@ -129,6 +129,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self._resumed = False
         self.last_result: Any = None
         self.last_submit: Any = None
+        self.edited = False
+        """The candidate has changed a file in the editor (then a run is kept prepared)."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         super()._on_screen_resume(event)
 
     def on_unmount(self) -> None:
-        getattr(self.checker, "discard", lambda: None)()  # the run kept ready, if any
+        self.checker.discard()  # the run kept ready, if any
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
@@ -252,6 +254,11 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     @on(EditorTabs.DirtyChanged)
     def _dirty_changed(self) -> None:
         self._update_status()
+        if not self.edited and self.dirty_files:
+            # The candidate has started: a run of the visible tests is prepared now, so the
+            # first ctrl+r starts warm too. Not at opening: a screen left alone spends nothing.
+            self.edited = True
+            self.checker.prepare(self.challenge)
 
     @on(EditorTabs.TreeChanged)
     def _tree_changed(self) -> None:
@@ -305,9 +312,18 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.start_run("visible")
 
     def action_submit(self) -> None:
+        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
+        self.confirm_submit(
+            "Submit now? The hidden tests run on your workspace and you get a score." + keep
+        )
+
+    def confirm_submit(self, question: str) -> None:
+        """Ask `question` (the candidate may add a note); on yes, save and run the hidden
+        tests."""
         if self.running:
             return
         dirty = self.dirty_files
+        unsaved = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
 
         def answered(note: str | None) -> None:
             if note is None:
@@ -316,16 +332,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
                 self.hooks.note(note)
             self.start_run("hidden")
 
-        note = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
-        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
         self.app.push_screen(
-            SubmitScreen(
-                "Submit now? The hidden tests run on your workspace and you get a score."
-                + note
-                + keep,
-                confirm_label="Submit",
-                title="Submit your solution",
-            ),
+            SubmitScreen(question + unsaved, confirm_label="Submit", title="Submit your solution"),
             answered,  # type: ignore[arg-type]  # SubmitScreen dismisses with the note
         )
 

@@ -32,7 +32,12 @@ from textual import events, work
 from textual._text_area_theme import TextAreaTheme
 from textual.binding import Binding, BindingType
 from textual.document._document import EditResult, Location
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import TextArea
+
+from tui_assess.ui.widgets.document_size import LineWidths, count_height
 
 #: Pygments token types -> TextArea theme highlight names, most specific first.
 TOKEN_NAMES: list[tuple[_TokenType, str]] = [
@@ -194,6 +199,9 @@ class CodeEditor(TextArea):
         self._highlight_generation = 0
         self._window = (0, 0)
         # rows [start, end) the highlight map covers
+        self._line_widths = LineWidths()
+        self._styled_theme: TextAreaTheme | None = None
+        # the theme object that last took this widget's CSS (None: take it at the next draw)
         super().__init__(
             text,
             show_line_numbers=True,
@@ -243,9 +251,12 @@ class CodeEditor(TextArea):
     # -- recording seam: every change, undo/redo included, goes through replace_range -------
 
     def _set_document(self, text: str, language: str | None) -> None:
+        self._line_widths.reset()
         super()._set_document(text, language)
+        count_height(self.wrapped_document)
         document = self.document
         original = document.replace_range
+        widths = self._line_widths
 
         def recorded_replace_range(start: Location, end: Location, text: str) -> EditResult:
             top, bottom = sorted((start, end))
@@ -254,6 +265,7 @@ class CodeEditor(TextArea):
                 offset = document.get_index_from_location(top)  # type: ignore[attr-defined]
                 deleted = len(document.get_text_range(top, bottom))
             result = original(start, end, text)
+            widths.edited(document.lines, top[0], bottom[0], result.end_location[0])
             if hook is not None:
                 # What the document holds now (line breaks as it stores them), which is
                 # exactly what a save writes: replaying the record gives the saved file.
@@ -262,6 +274,17 @@ class CodeEditor(TextArea):
             return result
 
         document.replace_range = recorded_replace_range  # type: ignore[method-assign]
+
+    def _refresh_size(self) -> None:
+        # TextArea's own measures every line of an unwrapped document after each edit.
+        if self.soft_wrap:
+            super()._refresh_size()
+            return
+        lines = self.document.lines
+        width = self._line_widths.widest(lines, self.indent_width)
+        # +1 width: the cursor resting at the end of the longest line (as TextArea's)
+        self.virtual_size = Size(width + self.gutter_width + 1, len(lines))
+        self._refresh_scrollbars()
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Textual calls TextArea's own _on_paste after this one unless the default is
@@ -387,6 +410,35 @@ class CodeEditor(TextArea):
         self._highlights.update(highlights)
         self._line_cache.clear()
         self.refresh()
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # TextArea's own copies the CSS into its theme on every draw, walking the styles of
+        # every ancestor (six containers here); the cursor's blink draws twice a second, and
+        # this copy was a fifth of an idle workspace's event-loop time. The CSS changes only
+        # with a whole refresh or a style update (focus, the app's theme, classes), which
+        # forget the copy below.
+        theme = self._theme
+        if theme is not None and theme is not self._styled_theme:
+            theme.apply_css(self)
+            self._styled_theme = theme
+        return Widget.render_lines(self, crop)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> CodeEditor:
+        if repaint and not regions:  # a whole repaint (a line's is the blink or the cursor)
+            self._styled_theme = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styled_theme = None
 
     # -- files ------------------------------------------------------------------------------
 
