@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
+import select
 import statistics
 import sys
 import tempfile
@@ -30,7 +32,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import bench_tui  # noqa: E402
 from bench_session import simulate_session  # noqa: E402
-from bench_tui import MINIMAL_APP, Pty, base_env, tui_assess_argv  # noqa: E402
+from bench_tui import ANSI, MINIMAL_APP, Pty, base_env, tui_assess_argv  # noqa: E402
 
 from tui_assess.session import Timeline  # noqa: E402
 
@@ -52,8 +54,58 @@ def header(seq: int, last: int) -> bytes:
     return f"event {seq} of {last}".encode()
 
 
+class ReplayPty(Pty):
+    """bench_tui's Pty, un-escaping only what arrived: stripping the whole buffer on every
+    read costs the reader more per read as the output grows (megabytes after a few hundred
+    moves), which a latency measurement must not include."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        super().__init__(argv, env)
+        self._pending = b""
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:
+            return
+        self.raw += chunk
+        done, self._pending = split_unfinished(self._pending + chunk)
+        self.text += ANSI.sub(b"", done)
+
+    def wait_for(self, needle: bytes, timeout: float = 60.0, since: int = 0) -> float:
+        deadline = time.perf_counter() + timeout
+        while self.text.find(needle, since) < 0:  # no copy of the text so far per read
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{needle!r} did not appear")
+            self._read(0.05)
+        return time.perf_counter()
+
+
+CSI_UNFINISHED = re.compile(rb"[0-9;?<>=]*[ -/]*")
+
+
+def split_unfinished(data: bytes) -> tuple[bytes, bytes]:
+    """``data`` cut before an escape sequence the next read may still finish."""
+    last = data.rfind(b"\x1b")
+    # Only the last sequence can be unfinished (or a string one the last ESC belongs to).
+    for found in ANSI.finditer(data, max(data.rfind(b"\x1b", 0, max(last, 0)), 0)):
+        start = found.start()
+        if found.end() - start == 2:  # ANSI's catch-all: maybe the start of a longer one
+            kind, tail = data[start + 1:start + 2], data[start + 2:]
+            if kind == b"[" and CSI_UNFINISHED.fullmatch(tail) or (
+                    kind in (b"]", b"P", b"_", b"^") and b"\x07" not in tail
+                    and b"\x1b\\" not in tail):
+                return data[:start], data[start:]
+    if data.endswith(b"\x1b") and not data.endswith(b"\x1b\x1b"):
+        return data[:-1], data[-1:]
+    return data, b""
+
+
 def open_replay(session: Path, home: Path) -> Pty:
-    return Pty([*tui_assess_argv(), "replay", str(session)], base_env(home))
+    return ReplayPty([*tui_assess_argv(), "replay", str(session)], base_env(home))
 
 
 def cold_start(session: Path, last: int, runs: int, tmp: Path) -> dict[str, list[float]]:

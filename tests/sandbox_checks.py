@@ -203,6 +203,48 @@ def _daemon_check(mode: str, kill_supervisor: bool) -> tuple[list[str], dict[str
     return problems, {"mode": run.mode, "daemon": said.strip(), "close_s": round(took, 3)}
 
 
+WATCHED_DAEMON = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        hoard = bytearray(96 << 20)
+        hoard[::4096] = b"x" * len(hoard[::4096])
+        print("daemon-up", flush=True)
+        time.sleep(60)
+    os._exit(0)
+os.wait()
+time.sleep(60)
+"""
+
+
+@check
+def check_double_forked_daemon_is_watched(mode: str) -> tuple[list[str], dict[str, Any]]:
+    """While the run goes on, the monitor counts a double-forked, setsid() daemon: its
+    process and the 96 MB it holds show in the samples and the peak (before close())."""
+    samples: list[ResourceSample] = []
+
+    def keep(event: object) -> None:
+        if isinstance(event, ResourceSample):
+            samples.append(event)
+
+    with SandboxRun(SMALL, mode, on_event=keep) as run:
+        problems = mode_problem(run, mode)
+        run.spawn(py("d", WATCHED_DAEMON, run))
+        if not wait_for(lambda: "daemon-up" in run.output("d"), 10):
+            problems.append(f"daemon did not start: {run.output('d')!r}")
+        seen = wait_for(
+            lambda: run.resources().peak_memory_mb >= 90
+            and any(s.procs >= 2 for s in samples[-5:]),
+            10,
+        )
+        peak = run.resources().peak_memory_mb
+        procs = max((s.procs for s in samples), default=0)
+    if not seen:
+        problems.append(f"the daemon was not watched: peak {peak:.0f} MB, at most {procs} processes")
+    return problems, {"mode": run.mode, "peak_mb": round(peak), "procs": procs}
+
+
 @check
 def check_close_kills_double_forked_daemon(mode: str) -> tuple[list[str], dict[str, Any]]:
     """A daemon that double-forks and setsid()s does not outlive close()."""

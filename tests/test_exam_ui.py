@@ -207,6 +207,79 @@ async def test_feedback_none_shows_and_records_no_outcome(tmp_path: Path) -> Non
 
 
 @async_test
+async def test_the_first_visible_run_after_an_edit_starts_warm_and_preparing_shows_nothing(
+    tmp_path: Path,
+) -> None:
+    pack, code = sealed_pack(tmp_path, feedback="none")
+    exam, app = exam_app(pack, code)
+    checker: Any = app.checker
+    async with app.run_test(size=SIZE) as pilot:
+        await open_exam(pilot, app)
+        path = exam.parts[0].session
+        ws = workspace(app)
+        await wait_until(pilot, lambda: bool(ws.query("#brief")))
+        await pilot.pause(0.5)
+        assert checker._runs is None, "an exam screen left alone prepared a run"
+        ws.editors["calc.py"].focus()
+        await pilot.press("end", "space")
+        await wait_until(pilot, lambda: checker.runs is not None and checker.runs.wait_ready(0),
+                         timeout=RUN_TIMEOUT)
+        spare = checker.runs.spare
+        assert spare is not None and not spare.key.hidden  # the visible suite, never the hidden
+        # Preparing is not a run: nothing recorded, nothing shown.
+        assert not of_kind(path, "run_start") and not of_kind(path, "run_end")
+        summary = ws.query_one("#run-summary", Label)
+        assert str(summary.render()) == "Press ctrl+r to run the visible tests."
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: ws.last_result is not None, timeout=RUN_TIMEOUT)
+        assert ws.last_result.run.start == "warm", ws.last_result.reason
+        await submit(pilot, app)
+        assert checker.runs.spare is None or not checker.runs.spare.key.hidden
+    ends = [e.payload for e in of_kind(path, "run_end")]
+    assert [(e["suite"], e.get("start")) for e in ends][0] == ("visible", "warm")
+    assert [e["suite"] for e in ends] == ["visible", "hidden"]
+    assert ends[1]["withheld"] == "outcome"  # the policy still cuts the hidden run
+
+
+@async_test
+async def test_one_run_kept_prepared_follows_the_challenge_being_worked_on(tmp_path: Path) -> None:
+    pack, code = sealed_pack(tmp_path, [FIX_SUM, TINY_SUM])
+    exam, app = exam_app(pack, code)
+    checker: Any = app.checker
+
+    def prepared_for() -> str | None:
+        spare = checker.runs.spare if checker.runs is not None else None
+        return spare.key.tests.parent.parent.name if spare is not None else None
+
+    async def work_on(keys: tuple[str, ...], challenge: str, edit: bool) -> None:
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExamOverviewScreen))
+        await pilot.press(*keys)
+        await wait_until(pilot, lambda: isinstance(app.screen, ExamWorkspaceScreen)
+                         and workspace(app).challenge.id == challenge)
+        if edit:
+            await pilot.press("end", "space")
+        await wait_until(pilot, lambda: prepared_for() == challenge and checker.runs.wait_ready(0),
+                         timeout=RUN_TIMEOUT)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_exam(pilot, app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExamWorkspaceScreen))
+        await pilot.press("end", "space")
+        await wait_until(pilot, lambda: prepared_for() == "fix-sum", timeout=RUN_TIMEOUT)
+        first = checker.runs.spare
+        await work_on(("down", "enter"), "tiny-sum", edit=True)
+        await wait_until(pilot, lambda: not first.sandbox.run_dir.exists())  # one spare a time
+        await work_on(("up", "enter"), "fix-sum", edit=False)  # back: prepared again
+        await pilot.press("ctrl+r")
+        ws = workspace(app)
+        await wait_until(pilot, lambda: ws.last_result is not None, timeout=RUN_TIMEOUT)
+        assert ws.challenge.id == "fix-sum" and ws.last_result.run.start == "warm"
+        app.exit()
+
+
+@async_test
 async def test_feedback_names_with_two_submissions(tmp_path: Path) -> None:
     pack, code = sealed_pack(tmp_path, feedback="names", submissions=2)
     exam, app = exam_app(pack, code)

@@ -17,6 +17,7 @@ from tui_assess.challenge.model import load_challenge
 from tui_assess.judge.plugin import ResultStream, verify_line
 from tui_assess.judge.run import _read_results, _State, run_suite
 from tui_assess.judge.types import Limits, RunSpec, TestOutcome
+from tui_assess.sandbox import modes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "challenges"
 
@@ -145,6 +146,85 @@ def test_c():
     assert by_name["test_c"].status == "fail"
     assert "never reported" in by_name["test_c"].message.lower()
     assert result.status == "fail"  # type: ignore[attr-defined]
+
+
+UNREACHABLE_SERVER = '''
+import http.server
+import socket
+import threading
+import urllib.request
+
+import pytest
+
+from tui_assess.sandbox.client import current_run
+
+
+@pytest.fixture(scope="module")
+def port():
+    """A server on a fixed port, as a suite might hard-code one: outside the run's pool."""
+    pool = set(current_run().ports)
+    while True:
+        probe = socket.socket()
+        probe.bind(("127.0.0.2", 0))  # a free port, left as the kernel chose it
+        port = probe.getsockname()[1]
+        probe.close()
+        if port not in pool:
+            break
+    server = http.server.HTTPServer(("127.0.0.1", port), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+
+
+def test_needs_nothing():
+    assert True
+
+
+def test_calls_the_server(port):
+    import mod
+    mod.fetch(port)
+'''
+
+FETCH = '''
+import urllib.error
+import urllib.request
+
+def fetch(port):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+    except urllib.error.HTTPError:
+        return  # the server answered (501: it has no handlers): reachable
+'''
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+def test_a_port_that_cannot_be_forwarded_is_said_on_the_test_and_the_run(
+    tmp_path: Path, hidden: bool
+) -> None:
+    """Landlock mode forwards only the run's port pool: a suite's server on another port is
+    not reachable from the candidate's code, and the run says so instead of a bare refusal."""
+    why = modes.unavailable("landlock")
+    if why:
+        pytest.skip(f"the landlock sandbox is not available here: {why}")
+    ws, td = tmp_path / "ws", tmp_path / "tests"
+    ws.mkdir()
+    td.mkdir()
+    (ws / "mod.py").write_text(FETCH)
+    (td / "test_server.py").write_text(UNREACHABLE_SERVER)
+    spec = RunSpec(ws, td, Limits(timeout_seconds=60), show_details=not hidden, sandbox="landlock")
+    result = run_suite(spec)
+    by_name = {t.name: t for t in result.tests}
+    assert by_name["test_needs_nothing"].status == "pass", result.reason
+    assert by_name["test_needs_nothing"].message == ""
+    failed = by_name["test_calls_the_server"]
+    assert failed.status == "fail", (failed.message, result.reason)
+    note = "The tests' server on 127.0.0.1:"
+    assert failed.message.startswith(note), failed.message
+    assert "cannot be reached from the candidate's code: port " in failed.message
+    assert "not in this run's port pool" in failed.message
+    if hidden:
+        assert "\n" not in failed.message
+    assert note in result.reason and "port pool" in result.reason, result.reason
 
 
 def test_lines_not_signed_by_the_judge_mark_the_run_tampered(tmp_path: Path) -> None:

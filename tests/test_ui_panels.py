@@ -3,8 +3,6 @@ resource meter, help, the catalog key, narrow terminals."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from fixtures.ui_support import (
 from textual.widgets import DataTable, Label, Static
 
 from tui_assess.judge.types import ResourceSample, TestFinished, TestOutcome, TestStarted
+from tui_assess.ui.checking import CheckRequest, SessionChecker
 from tui_assess.ui.failures import summarise_failure
 from tui_assess.ui.screens.catalog import CatalogScreen
 from tui_assess.ui.screens.help import HelpScreen
@@ -28,24 +27,18 @@ from tui_assess.ui.screens.workspace import WorkspaceScreen
 SIZE = (100, 32)
 
 
-class CannedChecker:
+class CannedChecker(SessionChecker):
     """Streams the given events, then returns the given result."""
 
     def __init__(self, result: FakeResult, events: list[Any] | None = None) -> None:
+        super().__init__(warm=False)
         self.result = result
         self.events = events or []
 
-    def __call__(
-        self,
-        challenge: Any,
-        workspace: Path,
-        suite: str,
-        on_event: Callable[[Any], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FakeResult:
+    def run(self, request: CheckRequest) -> FakeResult:
         for ev in self.events:
-            assert on_event is not None
-            on_event(ev)
+            assert request.on_event is not None
+            request.on_event(ev)
         return self.result
 
 

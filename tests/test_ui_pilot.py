@@ -220,6 +220,36 @@ async def test_submit_confirm_results_and_progress(tmp_path: Path) -> None:
 
 
 @async_test
+async def test_keys_pressed_before_the_hidden_panes_mount_wait_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test results, hints and terminal panes mount after the first paint (issue 14:
+    start-up). A key that needs one before then mounts them and waits, instead of finding
+    nothing: here the after-paint step never comes, so only the keys mount them."""
+
+    async def after_first_paint_left_out(self: WorkspaceScreen) -> None:
+        pass
+
+    monkeypatch.setattr(WorkspaceScreen, "_after_first_paint", after_first_paint_left_out)
+    checker = ScriptedChecker()
+    hooks = RecordingHooks()
+    app = make_app(tmp_path, checker=checker, hooks=hooks)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = ws(app)
+        assert not screen.query("#tests") and not screen.query("#hints-panel")
+        assert not screen.query("#terminal")
+        await pilot.press("ctrl+r", "f2")
+        await wait_for_workers(pilot, "run")
+        assert checker.calls == ["visible"]
+        assert summary(app) == "1 passed, 1 failed"
+        assert screen.hints_shown == 1
+        assert [a[0] for n, a in hooks.calls if n == "hint_shown"] == [0]
+        assert screen.query_one("#side", TabbedContent).active == "hints-pane"
+        assert screen.terminal.session is None  # mounted with the others, not started
+
+
+@async_test
 async def test_hints_one_at_a_time(tmp_path: Path) -> None:
     hooks = RecordingHooks()
     app = make_app(tmp_path, hooks=hooks)

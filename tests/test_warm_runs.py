@@ -299,6 +299,23 @@ def test_where_a_spare_cannot_serve_the_run_starts_cold(tmp_path: Path) -> None:
         assert not spare.sandbox.run_dir.exists()
 
 
+def test_asking_for_another_suite_ends_the_spare_of_the_first(tmp_path: Path) -> None:
+    """One spare a session: an exam's candidate who moves to another challenge and edits
+    there gets that challenge's run prepared, and the first one's ends."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _suite(tmp_path / "a", QUICK)
+    second = _suite(tmp_path / "b", QUICK.replace("test_quick", "test_other"))
+    with WarmRuns() as runs:
+        old = _ready(runs, RunSpec(*first, Limits(timeout_seconds=30)))
+        new = _ready(runs, RunSpec(*second, Limits(timeout_seconds=30)))
+        assert new is not old
+        assert _until(lambda: not old.sandbox.run_dir.exists())
+        assert _until(lambda: not _run_processes(old))
+        result = runs.run(RunSpec(*second, Limits(timeout_seconds=30)))
+    assert result.start == "warm" and [t.name for t in result.tests] == ["test_other"]
+
+
 def test_the_cold_path_records_its_start(tmp_path: Path) -> None:
     ws, tests = _suite(tmp_path, QUICK)
     from tui_assess.judge.run import run_suite
@@ -309,35 +326,29 @@ def test_the_cold_path_records_its_start(tmp_path: Path) -> None:
 
 
 def test_the_workspace_screen_keeps_a_run_ready_and_ends_it_when_it_closes(tmp_path: Path) -> None:
-    from fixtures.ui_support import (
-        async_test,
-        make_app,
-        wait_for_workers,
-        wait_until,
-        workspace_screen,
-    )
+    from fixtures import ui_support as ui
 
     from tui_assess.ui.checking import SessionChecker
 
     checker = SessionChecker()
-    app = make_app(tmp_path, checker=checker)
+    app = ui.make_app(tmp_path, checker=checker)
     starts: list[str] = []
     kept: list[PreparedRun] = []
 
-    @async_test
+    @ui.async_test
     async def session() -> None:
         async with app.run_test(size=(100, 32)) as pilot:
             await pilot.pause()
             # The side panes mount after the first paint.
-            await wait_until(pilot, lambda: bool(workspace_screen(app).query("#tests")))
+            await ui.wait_until(pilot, lambda: bool(ui.workspace_screen(app).query("#tests")))
             for _ in range(2):
                 await pilot.press("ctrl+r")
-                await wait_for_workers(pilot, "run", timeout=READY_S)
-                result = workspace_screen(app).last_result
+                await ui.wait_for_workers(pilot, "run", timeout=READY_S)
+                result = ui.workspace_screen(app).last_result
                 assert not result.passed and len(result.tests) == 2, result.reason  # the bug
                 starts.append(result.run.start)
-                await wait_until(pilot, lambda: checker._checks.runs.wait_ready(0), timeout=READY_S)
-                kept.append(checker._checks.runs.spare)
+                await ui.wait_until(pilot, lambda: checker.runs is not None and checker.runs.wait_ready(0), timeout=READY_S)
+                kept.append(checker.runs.spare)  # type: ignore[union-attr]
         # The app has exited: the screen went away and took the run kept ready with it.
 
     session()
@@ -346,6 +357,75 @@ def test_the_workspace_screen_keeps_a_run_ready_and_ends_it_when_it_closes(tmp_p
     assert not kept[0].sandbox.run_dir.exists()  # used by the second run, and closed
     assert _until(lambda: not kept[1].sandbox.run_dir.exists())
     assert _until(lambda: not _run_processes(kept[1]))
+
+
+LEFT_ALONE_S = 0.5
+"""How long a screen is left alone before it is asked whether it prepared a run: preparing
+starts within milliseconds of being asked for, so this is long enough to see one begin."""
+
+
+def test_the_first_edit_prepares_a_run_once_and_a_screen_left_alone_prepares_none(
+    tmp_path: Path,
+) -> None:
+    from fixtures import ui_support as ui
+
+    checker = ui.ScriptedChecker()
+    app = ui.make_app(tmp_path, checker=checker)
+
+    @ui.async_test
+    async def session() -> None:
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ui.wait_until(pilot, lambda: bool(ui.workspace_screen(app).query("#brief")))
+            await pilot.pause(LEFT_ALONE_S)
+            assert checker.prepares == []  # opened, drawn, left alone: nothing prepared
+            screen = ui.workspace_screen(app)
+            screen.editors["calc.py"].focus()
+            await pilot.press("end", "x")
+            await ui.wait_until(pilot, lambda: checker.prepares == ["visible"])
+            await pilot.press("backspace", "y", "ctrl+s", "z")  # clean, then dirty again
+            await pilot.pause()
+            assert screen.edited and checker.prepares == ["visible"]  # once a screen
+
+    session()
+
+
+def test_the_first_run_after_an_edit_starts_warm(tmp_path: Path) -> None:
+    """ctrl+r after the first edit takes the run prepared at that edit; a session whose
+    candidate never edits starts none (no WarmRuns is even made: nothing is imported)."""
+    from fixtures import ui_support as ui
+
+    from tui_assess.ui.checking import SessionChecker
+
+    checker = SessionChecker()
+    hooks = ui.RecordingHooks()
+    app = ui.make_app(tmp_path, checker=checker, hooks=hooks)
+    kept: list[PreparedRun | None] = []
+
+    @ui.async_test
+    async def session() -> None:
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ui.wait_until(pilot, lambda: bool(ui.workspace_screen(app).query("#brief")))
+            await pilot.pause(LEFT_ALONE_S)
+            assert checker._runs is None, "a screen left alone prepared a run"
+            screen = ui.workspace_screen(app)
+            screen.editors["calc.py"].focus()
+            await pilot.press("end", "space")
+            await ui.wait_until(pilot, lambda: checker.runs is not None and checker.runs.wait_ready(0), timeout=READY_S)
+            assert checker.runs is not None
+            kept.append(checker.runs.spare)
+            await pilot.press("ctrl+r")
+            await ui.wait_for_workers(pilot, "run", timeout=READY_S)
+            result = screen.last_result
+            assert not result.passed and len(result.tests) == 2, result.reason  # the bug
+        # The app has exited: the screen went away and took the next run kept ready with it.
+
+    session()
+    [(suite, result)] = [args for name, args in hooks.calls if name == "run_finished"]
+    assert suite == "visible"
+    assert result.run.start == "warm" and result.to_json()["start"] == "warm"  # as run_end has it
+    [spare] = kept
+    assert spare is not None and not spare.sandbox.run_dir.exists()  # used, and closed
+    assert checker.runs is not None and _until(lambda: checker.runs.spare is None)
 
 
 def test_the_same_as_an_ordinary_user(ordinary_user: str) -> None:

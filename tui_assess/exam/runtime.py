@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_assess.challenge.check import CheckResult, run_check
 from tui_assess.challenge.model import Challenge, load_challenge
@@ -54,6 +54,9 @@ from tui_assess.sandbox.modes import ENV_FORCE
 from tui_assess.session import store
 from tui_assess.session.hooks import read_workspace
 from tui_assess.session.recorder import SessionRecorder
+
+if TYPE_CHECKING:
+    from tui_assess.judge.warm import WarmRuns
 
 EXAMS_FOLDER = "exams"
 SUBMITTED = "submitted"
@@ -391,11 +394,14 @@ class Exam:
 
     def check(self, challenge: Challenge, workspace: Path, suite: str,
               on_event: Callable[[Any], None] | None = None,
-              cancel: threading.Event | None = None) -> CheckResult | HiddenFeedback:
-        """The exam's checker: visible runs as in practice; hidden runs from the pack, in
-        memory, cut to the policy before anything leaves this function."""
+              cancel: threading.Event | None = None,
+              runs: WarmRuns | None = None) -> CheckResult | HiddenFeedback:
+        """The exam's checker: visible runs as in practice (through `runs`, a run prepared
+        ahead, when given); hidden runs from the pack, in memory, never prepared ahead, cut to
+        the policy before anything leaves this function."""
         if suite != "hidden":
-            return run_check(challenge, workspace, "visible", on_event=on_event, cancel=cancel)
+            return run_check(challenge, workspace, "visible", on_event=on_event, cancel=cancel,
+                             runs=runs)
         from tui_assess.exam.hidden import run_hidden
 
         part = self.part(challenge.id)

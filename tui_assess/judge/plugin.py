@@ -6,7 +6,9 @@ Loaded by `python -m tui_assess.judge` (see `__main__.py`) in the trusted judge 
   as a plain subprocess on the dev/test path) and puts a `WorkspaceFinder` at the end of
   `sys.meta_path`, so `import report` in a test yields a proxy of the host's module;
 - guards every SQLite connection of this process (`proxy.guard_sqlite`) and makes every
-  loopback port this process listens on reachable from the sandbox (`forward_tcp`);
+  loopback port this process listens on reachable from the sandbox (`forward_tcp`); a port
+  that cannot be made reachable is said, in plain words, on the test that was running (when
+  it fails) and in the run's reason;
 - streams, over a pipe only the runner holds, the collected test ids first and then one
   start and one result event per test, each line signed with a key only the runner knows;
 - caps every message (pass, fail, error, skip, xfail), and for a hidden suite keeps only a
@@ -25,6 +27,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,11 @@ class JudgePlugin:
         self._not_run: dict[str, str] = {}
         self._undo: list[Any] = []
         self._source_lines: frozenset[str] = frozenset()  # read once the workspace is there
+        self._running = ""  # the node id of the test going on now
+        self._lock = threading.Lock()  # servers may start on threads of their own
+        self._unreachable: dict[str, list[str]] = {}  # node id ("" outside a test) -> notes
+        self.unreachable: list[str] = []
+        """Every port that could not be made reachable, in plain words (the run's reason)."""
         self._exitstatus = int(pytest.ExitCode.INTERNAL_ERROR)  # until the session says
 
     # --- start-up --------------------------------------------------------------------------
@@ -149,7 +157,7 @@ class JudgePlugin:
 
         self._drop_workspace_from_path()
         self._undo.append(guard_sqlite())
-        self._undo.append(_forward_listening_ports())
+        self._undo.append(_forward_listening_ports(self.forward_failed))
         self.conn = self.start_host("host", self.config.workspace)
         self.finder = WorkspaceFinder(self.config.workspace, self.conn)
         sys.meta_path.append(self.finder)
@@ -209,7 +217,7 @@ class JudgePlugin:
             if fd_pair is not None:
                 fd_pair[1].close()
         if fd_pair is not None:
-            conn.extra_ops["bind"] = _socket_for_host(fd_pair[0], run)
+            conn.extra_ops["bind"] = _socket_for_host(fd_pair[0], run, self.forward_failed)
         proc = procs[0] if procs else None
         if proc is not None:
             conn.exit_description = lambda: _exit_words(proc)
@@ -263,7 +271,16 @@ class JudgePlugin:
     # --- running ---------------------------------------------------------------------------
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self._running = nodeid
         self.stream.emit({"event": "start", "nodeid": nodeid})
+
+    def forward_failed(self, note: str) -> None:
+        """A loopback port could not be made reachable from the sandbox: said on the test
+        going on now (if it does not pass) and in the run's reason, never dropped."""
+        with self._lock:
+            self._unreachable.setdefault(self._running, []).append(note)
+            if note not in self.unreachable:
+                self.unreachable.append(note)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -313,6 +330,11 @@ class JudgePlugin:
         elif report.when == "teardown":
             if report.failed and state["status"] in (None, "pass"):
                 state["status"], state["message"] = "error", self._message(report)
+            with self._lock:
+                notes = self._unreachable.pop(report.nodeid, [])
+                self._running = ""
+            if notes and state["status"] in (None, "fail", "error"):
+                state["message"] = self._with_notes(state["message"], notes)
             self.stream.emit(
                 {
                     "event": "result",
@@ -333,6 +355,7 @@ class JudgePlugin:
                 "exitstatus": int(exitstatus),
                 "host": self.conn.why_gone() if host_gone and self.conn else "",
                 "import_errors": list(self.import_errors),
+                "unreachable": list(self.unreachable),
             }
         )
 
@@ -376,6 +399,14 @@ class JudgePlugin:
         tests = os.path.realpath(self.config.tests)
         for prefix in (tests, os.path.relpath(tests)):
             text = text.replace(prefix + os.sep, "tests" + os.sep)
+        return text
+
+    def _with_notes(self, message: str, notes: list[str]) -> str:
+        """The test's message led by why a server was out of its code's reach (the likely
+        cause); a hidden suite's stays one line."""
+        text = " ".join(notes) + ((" " if self.hidden else "\n") + message if message else "")
+        if len(text) > self.limit:
+            text = text[: self.limit - 18] + " ... (message cut)"
         return text
 
     def _cap(self, text: str) -> str:
@@ -440,9 +471,10 @@ def _read_lines(path: Path) -> list[str]:
         return []
 
 
-def _socket_for_host(channel: socket.socket, run: Any) -> Any:
+def _socket_for_host(channel: socket.socket, run: Any, failed: Callable[[str], None]) -> Any:
     """The judge's side of a host server's bind: a TCP socket bound on this process's
-    loopback (port as asked, 0 for any), passed to the host over `channel`; its port."""
+    loopback (port as asked, 0 for any), passed to the host over `channel`; its port.
+    A port that cannot be forwarded to the candidate's other processes is told to `failed`."""
 
     def bind(family: Any, port: Any) -> int | None:
         if family not in (socket.AF_INET, socket.AF_INET6) or type(port) is not int:
@@ -461,11 +493,20 @@ def _socket_for_host(channel: socket.socket, run: Any) -> Any:
         finally:
             s.close()
         if bound is not None:
-            with contextlib.suppress(Exception):
+            try:
                 run.forward_tcp(bound)  # the candidate's own clients reach it too
+            except Exception as exc:
+                failed(
+                    f"The candidate's server on 127.0.0.1:{bound} cannot be reached from the "
+                    f"candidate's other processes: {_plain(exc)}."
+                )
         return bound
 
     return bind
+
+
+def _plain(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__).rstrip(".")
 
 
 def _current_run() -> Any:
@@ -490,9 +531,11 @@ def _exit_words(proc: Any) -> str:
     return f"exit code {code}"
 
 
-def _forward_listening_ports() -> Any:
+def _forward_listening_ports(failed: Callable[[str], None]) -> Any:
     """Every loopback port this process listens on becomes reachable inside the sandbox; in
-    landlock mode, servers asked to bind port 0 get a port of the run's pool instead."""
+    landlock mode, servers asked to bind port 0 get a port of the run's pool instead. A port
+    that cannot be made reachable is told to `failed` (the server itself keeps listening:
+    the tests that need it fail, and say why)."""
     run = _current_run()
     if run is None:
         return lambda: None
@@ -519,8 +562,14 @@ def _forward_listening_ports() -> Any:
     def listen(self: socket.socket, *args: Any) -> None:
         original_listen(self, *args)
         if self.family == socket.AF_INET:
-            with contextlib.suppress(Exception):
-                run.forward_tcp(self.getsockname()[1])
+            port = self.getsockname()[1]
+            try:
+                run.forward_tcp(port)
+            except Exception as exc:
+                failed(
+                    f"The tests' server on 127.0.0.1:{port} cannot be reached from the "
+                    f"candidate's code: {_plain(exc)}."
+                )
 
     socket.socket.bind = bind  # type: ignore[method-assign,assignment]
     socket.socket.listen = listen  # type: ignore[method-assign,assignment]

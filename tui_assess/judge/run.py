@@ -530,6 +530,9 @@ def _result(
         reason = f"The test process ended abnormally (exit code {returncode})."
     else:
         status = "pass"
+    unreachable = finished.get("unreachable")
+    if isinstance(unreachable, list) and unreachable and not state.tampered:
+        reason = " ".join([reason, *map(str, unreachable)])
     if run.mode_note:
         reason = (reason + " " if reason else "") + f"Sandbox: {run.mode_note}."
     if report.survivors:

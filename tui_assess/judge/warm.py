@@ -66,12 +66,18 @@ class WarmRuns:
     # -- what to keep ready ----------------------------------------------------------------
 
     def keep_ready(self, spec: RunSpec) -> None:
-        """Prepare a run of spec's suite (its workspace does not matter) in the background."""
-        self._ask(SuiteKey.of(spec))
-
-    def _ask(self, key: SuiteKey) -> None:
+        """Prepare a run of spec's suite (its workspace does not matter) in the background.
+        A spare of another suite is no longer wanted: it is ended (in the background)."""
+        key = SuiteKey.of(spec)
         with self._cond:
+            if key.hidden and not self.hidden:
+                return
+            stale = self._spare if self._spare is not None and self._spare.key != key else None
+            if stale is not None:
+                self._spare = None
             self._arm(key)
+        if stale is not None:
+            threading.Thread(target=stale.discard, name="warm-discard").start()
 
     def _arm(self, key: SuiteKey) -> None:
         """Keep a run of `key` ready from now on (the lock held)."""

@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_assess.sandbox.monitor import read_small
+
 V1 = Path("/sys/fs/cgroup")
 V2_MOUNTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
@@ -93,23 +95,22 @@ class RunCgroup:
     def procs_files(self) -> list[str]:
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
-    def pids(self) -> list[int]:
+    @property
+    def listing(self) -> str | None:
+        """The cgroup.procs file that lists the run's processes (None: no cgroup made)."""
         d = self.dirs.get("pids") or self.dirs.get("memory")
-        if d is None:
-            return []
-        try:
-            return [int(x) for x in (d / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            return []
+        return str(d / "cgroup.procs") if d is not None else None
 
-    def memory_mb(self) -> float:
-        """Memory the kernel charges to the run now (anonymous, page cache, shmem)."""
+    def charged_bytes(self) -> int | None:
+        """Memory the kernel charges to the run now, in bytes (None: no memory controller)."""
         m = self.dirs.get("memory")
+        if m is None:
+            return None
         name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
         try:
-            return int((m / name).read_text()) / 2**20 if m else 0.0
+            return int(read_small(str(m / name)))
         except (OSError, ValueError):
-            return 0.0
+            return None
 
     def peak_memory_mb(self) -> float:
         m = self.dirs.get("memory")

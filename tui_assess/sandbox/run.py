@@ -66,6 +66,14 @@ SAMPLE_INTERVAL_S = 0.05  # 20 Hz: short peaks show up; the kernel's limits cove
 EVENT_EVERY_N_SAMPLES = 2  # resource events at 10 Hz
 PRECISE_EVERY_N_SAMPLES = 4  # PSS and shared-memory scans at 5 Hz (or when near the limit)
 PRECISE_ALWAYS_UP_TO = 4  # ... and the shared-memory scan at every sample while this few
+# With the kernel holding the memory limit (a cgroup), PSS only when the cgroup's charge moved
+# by this much since the last reading, and at least once a second.
+CHARGE_STEP = 2**20
+PRECISE_AT_LEAST_EVERY_N_SAMPLES = 20
+# Modes whose candidates cannot leave the run's cgroup: the monitor reads them from its list.
+# (In the rlimits mode a root candidate is uid 0 without capabilities: it could still write
+# the root-owned cgroup.procs of another cgroup.)
+CGROUP_LISTED_MODES = ("namespaces", "landlock")
 OUTPUT_FLUSH_S = 0.1
 START_TIMEOUT_S = 15.0
 CLOSE_BUDGET_S = 5.0
@@ -300,6 +308,8 @@ class SandboxRun:
         self.area = self.run_dir / "area"
         self.cgroup: RunCgroup | None = None
         self._supervisor: subprocess.Popen[bytes] | None = None
+        self._area_fd = -1  # namespaces: the run's tmpfs, held open for fstatvfs (no lookup)
+        self._area_lock = threading.Lock()
         try:
             self.private.mkdir(mode=0o700)
             self.area.mkdir(mode=0o755)
@@ -408,7 +418,8 @@ class SandboxRun:
             raise SandboxError(why.splitlines()[-1])
         mine.settimeout(None)
         self._supervisor = proc
-        self._tracker = RunTracker(proc.pid)
+        listing = self.cgroup.listing if self.cgroup and mode in CGROUP_LISTED_MODES else None
+        self._tracker = RunTracker(proc.pid, cgroup_procs=listing)
         self._channel = Channel(mine, self._on_message, self._on_supervisor_gone)
         self.supervisor_errors = ""
         threading.Thread(target=self._drain_stderr, args=(proc,), daemon=True).start()
@@ -512,21 +523,37 @@ class SandboxRun:
         precise_memory = 0
         small_tree = False
         next_disk = 0.0
+        charged_at, precise_n = -1, 0
+        cgroup = self.cgroup if self.cgroup and "memory" in self.cgroup.dirs else None
         while not self._closed.is_set():
             members = self._tracker.refresh()
-            # PSS and held shared memory (memfd grows fast, unseen by RSS) at 5 Hz, and at once
-            # when the cheap figure nears the limit. For a small tree the cheap figure includes
-            # held shared memory at every sample (RSS plus it bounds PSS plus it from above), so
-            # a growing memfd is caught at 20 Hz; PSS itself (smaps_rollup, ~0.3 ms for a
-            # Python process) only when that bound passes half the limit (issue 14).
-            precise = n % PRECISE_EVERY_N_SAMPLES == 0
-            reading = read_candidates(members, precise=precise, shm=precise or small_tree)
-            if not precise and (
-                reading.procs <= PRECISE_ALWAYS_UP_TO and not small_tree
-                or reading.memory_bytes > limits.memory_mb * 2**19
-            ):
-                reading = read_candidates(members, precise=True)
-                precise = True
+            if cgroup is not None:
+                # The kernel holds the memory limit (shared memory included): the monitor's
+                # figure is for the record, so PSS is read when the cgroup's charge moved, at
+                # 5 Hz, else once a second; between, CPU and tasks only (issue 14).
+                charged = cgroup.charged_bytes() if n % PRECISE_EVERY_N_SAMPLES == 0 else 0
+                precise = n % PRECISE_EVERY_N_SAMPLES == 0 and (
+                    charged is None
+                    or abs(charged - charged_at) >= CHARGE_STEP
+                    or n - precise_n >= PRECISE_AT_LEAST_EVERY_N_SAMPLES
+                )
+                reading = read_candidates(members, precise=precise, rss=False)
+                if precise:
+                    charged_at, precise_n = charged if charged is not None else -1, n
+            else:
+                # PSS and held shared memory (memfd grows fast, unseen by RSS) at 5 Hz, and at
+                # once when the cheap figure nears the limit. For a small tree the cheap figure
+                # includes held shared memory at every sample (RSS plus it bounds PSS plus it
+                # from above), so a growing memfd is caught at 20 Hz; PSS itself (smaps_rollup,
+                # ~0.3 ms for a Python process) only when that bound passes half the limit.
+                precise = n % PRECISE_EVERY_N_SAMPLES == 0
+                reading = read_candidates(members, precise=precise, shm=precise or small_tree)
+                if not precise and (
+                    reading.procs <= PRECISE_ALWAYS_UP_TO and not small_tree
+                    or reading.memory_bytes > limits.memory_mb * 2**19
+                ):
+                    reading = read_candidates(members, precise=True)
+                    precise = True
             if precise:
                 precise_memory = reading.memory_bytes
             small_tree = reading.procs <= PRECISE_ALWAYS_UP_TO
@@ -574,11 +601,29 @@ class SandboxRun:
         """(bytes, files) the run's area holds: the tmpfs's own count where there is one."""
         if self.mode == "namespaces":
             try:
-                st = os.statvfs(self._host_path(self.area))
+                st = self._area_statvfs()
             except OSError:
                 return self._disk_bytes, 0
             return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
         return tree_bytes(str(self.area), budget=inode_cap(self.limits) + 1)
+
+    def _area_statvfs(self) -> os.statvfs_result:
+        # A path through /proc/PID/root is looked up anew on every call (~0.15 % of a core
+        # at 20 Hz): the run's tmpfs is held open instead, until close() lets it go.
+        with self._area_lock:
+            if self._area_fd < 0 and not self._closed.is_set():
+                self._area_fd = os.open(
+                    self._host_path(self.area), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+                )
+            if self._area_fd >= 0:
+                return os.fstatvfs(self._area_fd)
+        return os.statvfs(self._host_path(self.area))
+
+    def _release_area(self) -> None:
+        with self._area_lock:
+            if self._area_fd >= 0:
+                os.close(self._area_fd)
+                self._area_fd = -1
 
     def _cpu_total(self) -> float:
         with self._lock:
@@ -760,6 +805,7 @@ class SandboxRun:
                 f"{len(survivors)} process(es) of the run could not be killed: {survivors}"
             )
         self._monitor.join(1.0)
+        self._release_area()
         self._output.finish(max(0.2, end - time.monotonic()))
         for handle in self._book.open_handles():
             st = read_stat(handle.pid)
@@ -789,6 +835,7 @@ class SandboxRun:
 
     def _abandon(self) -> None:
         """Undo a half-made run (the constructor failed)."""
+        self._release_area()
         if self._supervisor is not None:
             self._supervisor.kill()
             self._supervisor.wait()

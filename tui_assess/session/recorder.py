@@ -276,20 +276,17 @@ class SessionRecorder:
         rec = cls(path, **options)
         rec.deadline = deadline
         rec._initial_meta = {"challenge_id": challenge_id, "mode": mode}
-        facts = machine_facts(terminal_size)
         rec._thread.start()
         rec._mono0 = time.monotonic()  # t = 0 at session_start
-        rec.record(
-            "session_start",
-            challenge_id=challenge_id,
-            challenge_hash=challenge_hash,
-            mode=mode,
-            candidate=candidate,
-            deadline=deadline,
-            tool_version=__version__,
-            machine=facts,
+        rec._put("session_start", {
+            "challenge_id": challenge_id,
+            "challenge_hash": challenge_hash,
+            "mode": mode,
+            "candidate": candidate,
+            "deadline": deadline,
+            "tool_version": __version__,
             **dict(start_extra or {}),
-        )
+        }, _machine_prep(terminal_size))
         if files is not None:
             rec.keyframe(files, reason="start")
         return rec
@@ -356,15 +353,13 @@ class SessionRecorder:
         rec._known_blobs = known
         rec._last_keyframe_t = rec._t_base
         rec._thread.start()
-        rec.record(
-            "resumed",
-            gap=round(gap, 3),
-            previous_seq=last.seq,
-            challenge_hash_changed=start.get("challenge_hash") != challenge_hash,
-            challenge_hash=challenge_hash,
-            tool_version=__version__,
-            machine=machine_facts(terminal_size),
-        )
+        rec._put("resumed", {
+            "gap": round(gap, 3),
+            "previous_seq": last.seq,
+            "challenge_hash_changed": start.get("challenge_hash") != challenge_hash,
+            "challenge_hash": challenge_hash,
+            "tool_version": __version__,
+        }, _machine_prep(terminal_size))
         if files is not None:
             rec.keyframe(files, reason="resume")
         return rec
@@ -596,13 +591,13 @@ class SessionRecorder:
         """Record a resource_sample (this process and the system) every ``interval`` seconds."""
         if self._sampler is not None:
             return
-        import psutil
-
-        proc = psutil.Process()
-        proc.cpu_percent(None)
-        psutil.cpu_percent(None)
 
         def loop() -> None:
+            import psutil  # here, not on the caller's thread: the TUI's start-up (issue 14)
+
+            proc = psutil.Process()
+            proc.cpu_percent(None)
+            psutil.cpu_percent(None)
             while not self._sampler_stop.wait(interval):
                 try:
                     with proc.oneshot():
@@ -947,6 +942,16 @@ class SessionRecorder:
         for w in self._pending_waiters:
             w.set()
         self._pending_waiters = []
+
+
+def _machine_prep(terminal_size: tuple[int, int] | None) -> _Prep:
+    """session_start's and resumed's ``machine``, filled in on the writer thread: finding it
+    out (psutil, ``uname -p`` in a subprocess) took ~25 ms of the TUI's start-up (issue 14)."""
+
+    def prep(rec: SessionRecorder, payload: dict[str, Any]) -> None:
+        payload["machine"] = machine_facts(terminal_size)
+
+    return prep
 
 
 def _keyframe_prep(files: dict[str, str | bytes]) -> _Prep:

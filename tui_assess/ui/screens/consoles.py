@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.screen import Screen
 
 from tui_assess.challenge.model import Challenge
-from tui_assess.challenge.prepare import (
-    PrepareResult,
-    SandboxError,
-    console_database,
-    missing_seed_files,
-    prepare_workspace,
-)
 from tui_assess.ui.widgets.editor_tabs import EditorTabs
+
+if TYPE_CHECKING:
+    from tui_assess.challenge.prepare import PrepareResult
+
+# tui_assess.challenge.prepare (it imports the sandbox) is imported where it is used: the
+# workspace's first paint does not need it (issue 14: start-up).
 
 ConsoleMaker = Callable[[], "Screen[None] | str"]
 
@@ -41,10 +41,13 @@ class ConsoleActions(Screen[None]):
 
     def prepare_data(self) -> None:
         """Make the challenge's data in the background if a file of its [seed] is missing."""
+        from tui_assess.challenge.prepare import missing_seed_files
+
         if missing_seed_files(self.challenge, self.workspace):
             self._prepare_worker(None)
 
     def action_sql_console(self) -> None:
+        from tui_assess.challenge.prepare import console_database
         from tui_assess.ui.screens.sql_console import SqlConsoleScreen
 
         self._with_data(
@@ -54,6 +57,7 @@ class ConsoleActions(Screen[None]):
         )
 
     def action_http_console(self) -> None:
+        from tui_assess.challenge.prepare import console_database
         from tui_assess.ui.screens.http_console import HttpConsoleScreen
 
         self._with_data(
@@ -66,6 +70,8 @@ class ConsoleActions(Screen[None]):
         )
 
     def _with_data(self, make: ConsoleMaker) -> None:
+        from tui_assess.challenge.prepare import missing_seed_files
+
         if missing_seed_files(self.challenge, self.workspace):
             self._prepare_worker(make)
         else:
@@ -80,6 +86,8 @@ class ConsoleActions(Screen[None]):
 
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def _prepare_worker(self, then: ConsoleMaker | None) -> None:
+        from tui_assess.challenge.prepare import PrepareResult, SandboxError, prepare_workspace
+
         seed = self.challenge.seed
         assert seed is not None
         command = " ".join(seed.command)

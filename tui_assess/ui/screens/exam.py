@@ -28,7 +28,7 @@ from tui_assess.ui.screens.exam_end import (
     ReceiptScreen,
 )
 from tui_assess.ui.screens.exam_start import ConsentScreen, StartCodeScreen
-from tui_assess.ui.screens.exam_workspace import ExamWorkspaceScreen
+from tui_assess.ui.screens.exam_workspace import ExamChecker, ExamWorkspaceScreen
 
 TIME_CHECK_S = 0.5
 
@@ -55,6 +55,7 @@ class ExamApp(AssessApp):
     def __init__(self, exam: Exam, *, candidate: str | None = None,
                  code_checked: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("progress", ProgressStore(exam.root / "progress.sqlite"))
+        kwargs.setdefault("checker", ExamChecker(exam))
         super().__init__(hooks=ExamWindowHooks(exam), **kwargs)
         self.exam = exam
         self.candidate = candidate
@@ -142,7 +143,7 @@ class ExamApp(AssessApp):
     def open_part(self, part: ExamPart) -> None:
         screen = self.workspaces.get(part.id)
         if screen is None:
-            screen = self.workspaces[part.id] = ExamWorkspaceScreen(self.exam, part)
+            screen = self.workspaces[part.id] = ExamWorkspaceScreen(self.exam, part, self.checker)
         self._show(screen, f"exam-{part.id}")
 
     def show_overview(self) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
+from tui_assess.ui.checking import CheckRequest, SessionChecker
 from tui_assess.ui.hooks import GuardedHooks
 from tui_assess.ui.messages import RunFinished
-from tui_assess.ui.screens.dialogs import SubmitScreen
 from tui_assess.ui.screens.workspace import WorkspaceScreen
 from tui_assess.ui.widgets.countdown import Countdown
 from tui_assess.ui.widgets.test_panel import TestPanel
@@ -29,6 +29,21 @@ if TYPE_CHECKING:
 NOT_IN_EXAMS = frozenset({"show_solution", "give_up", "reset", "back"})
 
 
+class ExamChecker(SessionChecker):
+    """The exam's runs, one checker for all its challenges: visible runs as in practice (one
+    run kept prepared, for the challenge last edited or run), hidden runs through
+    `Exam.check` (from the pack, cut to the policy). A run kept prepared shows nothing: it
+    is the visible suite's sandbox, judge and host, waiting for the candidate's files."""
+
+    def __init__(self, exam: Exam) -> None:
+        super().__init__()
+        self.exam = exam
+
+    def run(self, request: CheckRequest) -> Any:
+        return self.exam.check(request.challenge, request.workspace, request.suite,
+                               request.on_event, request.cancel, runs=self.runs)
+
+
 class ExamWorkspaceScreen(WorkspaceScreen):
     """A challenge's workspace during an exam (see the module docstring)."""
 
@@ -37,13 +52,20 @@ class ExamWorkspaceScreen(WorkspaceScreen):
                 tooltip="The exam: its challenges, time left, submissions, finishing."),
     ]
 
-    def __init__(self, exam: Exam, part: ExamPart) -> None:
+    def __init__(self, exam: Exam, part: ExamPart, checker: SessionChecker) -> None:
         self.exam = exam
         self.part = part
         hooks = GuardedHooks(part.hooks, self._recording_failed)
-        super().__init__(part.challenge, part.workspace, checker=exam.check,
+        super().__init__(part.challenge, part.workspace, checker=checker,
                          hooks=hooks, progress=None, mode="exam", timed=True)  # type: ignore[arg-type]
         self.deadline = exam.deadline_monotonic
+
+    @on(events.ScreenResume)
+    def _prepare_again(self) -> None:
+        """Back on a challenge already edited (the exam's one prepared run may be another
+        challenge's): prepare this one's again."""
+        if self.edited:
+            self.checker.prepare(self.challenge)
 
     def _recording_failed(self, message: str) -> None:
         self.notify(message, severity="error", timeout=10)
@@ -76,21 +98,7 @@ class ExamWorkspaceScreen(WorkspaceScreen):
         else:
             which = (f"This is submission {used + 1} of {allowed}; you can submit again, "
                      "and the last one counts.")
-        dirty = self.dirty_files
-        unsaved = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
-
-        def answered(note: str | None) -> None:
-            if note is None:
-                return
-            if note:
-                self.hooks.note(note)
-            self.start_run("hidden")
-
-        self.app.push_screen(
-            SubmitScreen(f"Submit {self.challenge.title}? {which}{unsaved}",
-                         confirm_label="Submit", title="Submit your solution"),
-            answered,  # type: ignore[arg-type]  # SubmitScreen dismisses with the note
-        )
+        self.confirm_submit(f"Submit {self.challenge.title}? {which}")
 
     @on(RunFinished)
     def _exam_run_finished(self, event: RunFinished) -> None:
@@ -126,4 +134,4 @@ class ExamWorkspaceScreen(WorkspaceScreen):
     def hand_in_prepare(self) -> None:
         """Before an automatic hand-in: unsaved buffers saved, a running test run stopped."""
         self.editor_tabs.save_all()
-        self.query_one("#tests", TestPanel).cancel()
+        self.cancel_tests()

@@ -25,7 +25,6 @@ from tui_assess.ui.widgets.countdown import Countdown
 from tui_assess.ui.widgets.editor_tabs import EditorTabs
 from tui_assess.ui.widgets.file_tree import WorkspaceTree
 from tui_assess.ui.widgets.hints import HintsPanel
-from tui_assess.ui.widgets.test_panel import TestPanel
 
 
 class PracticeActions(Screen[None]):
@@ -58,7 +57,14 @@ class PracticeActions(Screen[None]):
     def hints_shown(self) -> int:
         return self.query_one("#hints-panel", HintsPanel).shown
 
-    def action_hint(self) -> None:
+    async def mount_panes(self) -> None:
+        """The hints and tests panes, mounted after the first paint (WorkspaceScreen)."""
+
+    def cancel_tests(self) -> None:
+        """Stop a running test run (WorkspaceScreen)."""
+
+    async def action_hint(self) -> None:
+        await self.mount_panes()
         self.query_one("#side", TabbedContent).active = "hints-pane"
         index = self.query_one("#hints-panel", HintsPanel).reveal()
         if index is None:
@@ -85,7 +91,7 @@ class PracticeActions(Screen[None]):
         )
 
     async def _reset(self) -> None:
-        self.query_one("#tests", TestPanel).cancel()
+        self.cancel_tests()
         tabs = self.editor_tabs
         await tabs.close_all()
         shutil.rmtree(self.workspace, ignore_errors=True)

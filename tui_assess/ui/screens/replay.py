@@ -11,6 +11,7 @@ re-run) runs in worker threads on a ``Timeline.clone()`` and comes back with
 from __future__ import annotations
 
 import bisect
+import gc
 import threading
 import time
 from typing import Any, ClassVar
@@ -176,7 +177,11 @@ class ReplayScreen(ReplayWork):
         self._tick_at = 0.0
         self._filter = "all"
         self._rerun_cancel: threading.Event | None = None
-        self._pending_seek: float | None = None
+        self._draw_at: float | None = None
+        self._draw_pending = False
+        self._position_text = ""
+        self._run_files: tuple[int | None, dict[str, str] | None] = (None, None)
+        """The files at the latest test run before the position (its seq, its files)."""
         self._files_shown: tuple[Any, ...] = ()
         self._status_head = ""
         self._refocus = True
@@ -220,6 +225,7 @@ class ReplayScreen(ReplayWork):
         if self._rerun_cancel is not None:
             self._rerun_cancel.set()
         self.timeline.close()
+        gc.unfreeze()  # see ReplayWork._settle_heap
 
     def action_back(self) -> None:
         if self._rerun_cancel is not None:
@@ -245,10 +251,21 @@ class ReplayScreen(ReplayWork):
         return tl.origin_index().origin_of if tl.origins_ready else None
 
     def show(self, seq: int, at: float | None = None) -> None:
-        """Move the replay to just after event ``seq`` and redraw what depends on it; ``at``:
-        the session time asked for (a drag, playback), where the bar's marker goes."""
+        """Move the replay to just after event ``seq``; ``at``: the session time asked for (a
+        drag, playback), where the bar's marker goes. The screen is redrawn once per turn of
+        the event loop: a burst of moves (a held key, a drag) draws only the latest one."""
         tl = self.timeline
-        self.seq = seq = max(tl.seqs[0], min(seq, tl.seqs[-1]))
+        self.seq = max(tl.seqs[0], min(seq, tl.seqs[-1]))
+        self._draw_at = at
+        if not self._draw_pending:
+            self._draw_pending = True
+            self.call_later(self._draw)
+
+    def _draw(self) -> None:
+        """Redraw what depends on the position (each widget repaints only what changed)."""
+        self._draw_pending = False
+        tl = self.timeline
+        seq, at = self.seq, self._draw_at
         t = tl.times[tl.index_of(seq)] if at is None else at
         code = self.query_one("#replay-code", CodeView)
         try:
@@ -277,14 +294,29 @@ class ReplayScreen(ReplayWork):
             code.show(self.path, [], None, None, None, str(exc))
             words = str(exc)
         self.query_one("#replay-bar", TimelineBar).position = t
-        self.query_one("#replay-position", Label).update(
-            f"{clock(t)} / {clock(tl.times[-1])} · event {seq} of {tl.seqs[-1]}"
-            f" · {'▶' if self.playing else '‖'} {self.speed:g}x"
-            + (" · skip idle" if self.skip_idle else ""))
+        self._show_position(t)
         self._status(f"#{seq} {clock(t)} · {words}")
         self.query_one("#events", EventList).set_current(seq)
         self.query_one("#runs", RunsPanel).follow(seq)
         self.query_one("#resources", ResourcesPanel).follow(t)
+
+    def _position(self, t: float, seq: int, speed: float, skip_idle: bool) -> str:
+        tl = self.timeline
+        return (f"{clock(t)} / {clock(tl.times[-1])} · event {seq} of {tl.seqs[-1]}"
+                f" · {'▶' if self.playing else '‖'} {speed:g}x"
+                + (" · skip idle" if skip_idle else ""))
+
+    def _show_position(self, t: float) -> None:
+        # The label's width follows its text, and a new width costs a whole-screen relayout:
+        # the text is padded to the widest a move can make it (the end's time and event
+        # number), so only a new speed or skip-idle setting changes the width.
+        tl = self.timeline
+        widest = self._position(tl.times[-1], tl.seqs[-1], self.speed, self.skip_idle)
+        text = self._position(t, self.seq, self.speed, self.skip_idle).rjust(len(widest))
+        if text != self._position_text:
+            self.query_one("#replay-position", Label).update(
+                text, layout=len(text) != len(self._position_text))
+            self._position_text = text
 
     def _last_file(self, seq: int, state: dict[str, str]) -> str | None:
         """The file of the latest file event at or before ``seq`` (else the first file)."""
@@ -302,7 +334,8 @@ class ReplayScreen(ReplayWork):
         origin = code.origin_at_cursor()
         line = (f" · line {code.cursor_line + 1}: {origin.describe()} (o goes there)"
                 if origin else "")
-        self.query_one("#replay-status", Label).update(first + line)
+        # One row across the screen: its size never follows its text.
+        self.query_one("#replay-status", Label).update(first + line, layout=False)
 
     @on(CodeView.CursorMoved)
     def _cursor_moved(self) -> None:
@@ -311,7 +344,10 @@ class ReplayScreen(ReplayWork):
     def _show_files(self, state: dict[str, str]) -> None:
         """The files at this moment; ● marks those changed since the last test run."""
         i = bisect.bisect_right(self._runs, self.seq)
-        before = self.timeline.state_at(seq=self._runs[i - 1]) if i else None
+        run = self._runs[i - 1] if i else None
+        if run != self._run_files[0]:
+            self._run_files = (run, self.timeline.state_at(seq=run) if run is not None else None)
+        before = self._run_files[1]
         shown = tuple((p, before is not None and before.get(p) != text, p == self.path)
                       for p, text in sorted(state.items()))
         if shown == self._files_shown:
@@ -331,16 +367,9 @@ class ReplayScreen(ReplayWork):
 
     @on(TimelineBar.Seek)
     def _bar_seek(self, event: TimelineBar.Seek) -> None:
-        # Drags arrive faster than a redraw: keep only the latest position.
-        first = self._pending_seek is None
-        self._pending_seek = event.seconds
-        if first:
-            self.call_later(self._apply_seek)
-
-    def _apply_seek(self) -> None:
-        if self._pending_seek is not None:
-            seconds, self._pending_seek = self._pending_seek, None
-            self.show(max(self.timeline.seq_at(seconds), self.timeline.seqs[0]), seconds)
+        # Drags arrive faster than a redraw: show() draws only the latest position.
+        self.show(max(self.timeline.seq_at(event.seconds), self.timeline.seqs[0]),
+                  event.seconds)
 
     @on(JumpTo)
     @on(EventList.Jump)

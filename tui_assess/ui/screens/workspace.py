@@ -7,8 +7,10 @@ the session hooks and the practice progress.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -31,9 +33,13 @@ from tui_assess.ui.widgets.code_editor import CodeEditor
 from tui_assess.ui.widgets.countdown import Countdown
 from tui_assess.ui.widgets.editor_tabs import EditorTabs
 from tui_assess.ui.widgets.file_tree import WorkspaceTree
-from tui_assess.ui.widgets.hints import HintsPanel
-from tui_assess.ui.widgets.terminal import TerminalPane
-from tui_assess.ui.widgets.test_panel import TestPanel
+
+if TYPE_CHECKING:
+    from tui_assess.ui.widgets.terminal import TerminalPane
+    from tui_assess.ui.widgets.test_panel import TestPanel
+
+# The panes mounted after the first paint (test results, hints, terminal) are imported then
+# too: the terminal pane's module imports the sandbox (issue 14: start-up).
 
 WIDE_TREE_COLUMNS = 150
 """From this width the file tree shows by default; below it, f5 shows it."""
@@ -82,8 +88,14 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         (100, "-medium"),
         (WIDE_TREE_COLUMNS, "-wide"),
     ]
-    HELP_WIDGETS = (CodeEditor, TerminalPane, TestPanel)
-    """Widgets with keys of their own, listed by the help screen."""
+
+    @property
+    def HELP_WIDGETS(self) -> tuple[type, ...]:  # noqa: N802  # the help screen's name for it
+        """Widgets with keys of their own, listed by the help screen."""
+        from tui_assess.ui.widgets.terminal import TerminalPane
+        from tui_assess.ui.widgets.test_panel import TestPanel
+
+        return (CodeEditor, TerminalPane, TestPanel)
 
     running: reactive[bool] = reactive(False)
     """A test run is in progress (escape cancels it)."""
@@ -112,8 +124,13 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.attempt = self._open_attempt()
         self.deadline = countdown.clock() + self.attempt.seconds_left()
         self._width_class = ""
+        self._panes_ready = asyncio.Event()
+        self._panes_mounting = False
+        self._resumed = False
         self.last_result: Any = None
         self.last_submit: Any = None
+        self.edited = False
+        """The candidate has changed a file in the editor (then a run is kept prepared)."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -125,25 +142,56 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         with Horizontal(id="ws-main"):
             yield WorkspaceTree(self.workspace, id="files")
             yield EditorTabs(self.workspace, self.hooks, id="editors")
-            # The brief (Markdown: its parser and a widget per block) mounts right after the
-            # first paint (issue 14: start-up). The hidden panes stay here: a key pressed at
-            # once (ctrl+r, f2, f12) finds them.
+            # What the first screen does not show mounts right after the first paint (issue
+            # 14: start-up): the brief (Markdown: its parser and a widget per block), and the
+            # panes behind the other tabs and f12 (see mount_panes).
             with TabbedContent(id="side"):
                 with TabPane("Brief", id="brief-pane"):
                     yield VerticalScroll(id="brief-scroll")
-                with TabPane("Tests", id="tests-pane"):
-                    yield TestPanel(id="tests")
-                with TabPane("Hints", id="hints-pane"):
-                    shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
-                    yield HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
+                yield TabPane("Tests", id="tests-pane")
+                yield TabPane("Hints", id="hints-pane")
         with Vertical(id="terminal-box"):
             yield Label(
                 "Terminal · a shell in your workspace, in the sandbox · f12 back to the editor "
                 "· f11 zoom",
                 id="terminal-title",
             )
-            yield TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
         yield Footer()
+
+    async def mount_panes(self) -> None:
+        """Mount the test results, hints and terminal panes, once; returns when they are
+        mounted. Called after the first paint, and awaited by every action that needs one (a
+        key pressed before they are there waits for them instead of finding nothing)."""
+        if not self._panes_mounting:
+            self._panes_mounting = True
+            from tui_assess.ui.widgets.hints import HintsPanel
+            from tui_assess.ui.widgets.terminal import TerminalPane
+            from tui_assess.ui.widgets.test_panel import TestPanel
+
+            shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
+            await asyncio.gather(
+                self.query_one("#tests-pane").mount(TestPanel(id="tests")),
+                self.query_one("#hints-pane").mount(
+                    HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
+                ),
+                self.query_one("#terminal-box").mount(
+                    TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
+                ),
+            )
+            self._panes_ready.set()
+        await self._panes_ready.wait()
+
+    def with_panes(self, then: Callable[[], object]) -> None:
+        """Call `then` now if the panes are mounted, else as soon as they are (in order)."""
+        if self._panes_ready.is_set():
+            then()
+            return
+
+        async def later() -> None:
+            await self.mount_panes()
+            then()
+
+        self.run_worker(later(), group="panes")
 
     @property
     def editors(self) -> dict[str, CodeEditor]:
@@ -171,19 +219,28 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.call_after_refresh(self._after_first_paint)
 
     async def _after_first_paint(self) -> None:
-        """What the first screen does not need: the brief, the progress write (a disk sync),
-        the challenge's data (a thread)."""
+        """What the first screen does not need: the brief, the hidden panes, the progress
+        write (a disk sync), the challenge's data (a thread)."""
         from textual.widgets import Markdown
 
         await self.query_one("#brief-scroll", VerticalScroll).mount(
             Markdown(self.challenge.brief(), id="brief")
         )
+        await self.mount_panes()
         if self.store is not None:
             self.store.opened(self.challenge.id)
         self.prepare_data()
 
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every node when a screen becomes current; the first time, they
+        # were styled as they mounted, a moment ago (~40 ms of the start-up, issue 14).
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
+
     def on_unmount(self) -> None:
-        getattr(self.checker, "discard", lambda: None)()  # the run kept ready, if any
+        self.checker.discard()  # the run kept ready, if any
 
     def on_resize(self, event: events.Resize) -> None:
         # A tree shown (f5) before the terminal narrowed folds away again. (Screen's own
@@ -197,6 +254,11 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     @on(EditorTabs.DirtyChanged)
     def _dirty_changed(self) -> None:
         self._update_status()
+        if not self.edited and self.dirty_files:
+            # The candidate has started: a run of the visible tests is prepared now, so the
+            # first ctrl+r starts warm too. Not at opening: a screen left alone spends nothing.
+            self.edited = True
+            self.checker.prepare(self.challenge)
 
     @on(EditorTabs.TreeChanged)
     def _tree_changed(self) -> None:
@@ -250,9 +312,18 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.start_run("visible")
 
     def action_submit(self) -> None:
+        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
+        self.confirm_submit(
+            "Submit now? The hidden tests run on your workspace and you get a score." + keep
+        )
+
+    def confirm_submit(self, question: str) -> None:
+        """Ask `question` (the candidate may add a note); on yes, save and run the hidden
+        tests."""
         if self.running:
             return
         dirty = self.dirty_files
+        unsaved = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
 
         def answered(note: str | None) -> None:
             if note is None:
@@ -261,16 +332,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
                 self.hooks.note(note)
             self.start_run("hidden")
 
-        note = f"\nUnsaved files are saved first: {', '.join(dirty)}." if dirty else ""
-        keep = "\nIn practice you can keep working and submit again." if not self.timed else ""
         self.app.push_screen(
-            SubmitScreen(
-                "Submit now? The hidden tests run on your workspace and you get a score."
-                + note
-                + keep,
-                confirm_label="Submit",
-                title="Submit your solution",
-            ),
+            SubmitScreen(question + unsaved, confirm_label="Submit", title="Submit your solution"),
             answered,  # type: ignore[arg-type]  # SubmitScreen dismisses with the note
         )
 
@@ -284,20 +347,24 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             self.set_zoom("")  # the results must be seen
         self.query_one("#side", TabbedContent).active = "tests-pane"
         self.hooks.run_started(suite)
-        self.query_one("#tests", TestPanel).run(self.checker, self.challenge, self.workspace, suite)
+        self.with_panes(
+            lambda: self.test_panel.run(self.checker, self.challenge, self.workspace, suite)
+        )
 
     def action_cancel_run(self) -> None:
-        if self.query_one("#tests", TestPanel).cancel():
+        self.with_panes(self._cancel_run)
+
+    def _cancel_run(self) -> None:
+        if self.test_panel.cancel():
             self.query_one("#ws-status", Label).update("cancelling...")
 
-    @on(TestPanel.Sampled)
-    def _sampled(self, event: TestPanel.Sampled) -> None:
+    def on_test_panel_sampled(self, event: TestPanel.Sampled) -> None:
         self.hooks.resource_sample(event.sample)
 
     @on(RunFinished)
     def _run_finished(self, event: RunFinished) -> None:
         self.running = False
-        panel = self.query_one("#tests", TestPanel)
+        panel = self.test_panel
         if event.result is None:
             panel.failed_to_run(event.error)
             self.notify(f"The tests could not run: {event.error}", severity="error", markup=False)
@@ -343,7 +410,17 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.query_one("#side", TabbedContent).active = "tests-pane"
 
     @property
+    def test_panel(self) -> TestPanel:
+        """The test results (mounted after the first paint: see mount_panes)."""
+        from tui_assess.ui.widgets.test_panel import TestPanel
+
+        return self.query_one("#tests", TestPanel)
+
+    @property
     def terminal(self) -> TerminalPane:
+        """The terminal pane (mounted after the first paint: see mount_panes)."""
+        from tui_assess.ui.widgets.terminal import TerminalPane
+
         return self.query_one("#terminal", TerminalPane)
 
     ZOOMS = ("", "-zoom-editor", "-zoom-side")
@@ -352,7 +429,7 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     def action_zoom(self) -> None:
         """f11: from the terminal, the terminal takes the window (and back); elsewhere the
         editor, then the side panel (brief tables, long failure details), take the width."""
-        if self.focused is self.terminal:
+        if self.focused is not None and self.focused.id == "terminal":
             self.toggle_class("-zoom-terminal")
             return
         current = next((z for z in self.ZOOMS[1:] if self.has_class(z)), "")
@@ -364,9 +441,10 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             self.add_class(zoom)
         self._update_status()
 
-    def action_terminal(self) -> None:
+    async def action_terminal(self) -> None:
         """f12: open the terminal (starting its shell the first time), or leave it for the
         editor; its shell keeps running until the workspace closes."""
+        await self.mount_panes()
         pane = self.terminal
         if self.has_class("-terminal-open") and pane.has_focus:
             self.remove_class("-terminal-open", "-zoom-terminal")
@@ -379,8 +457,7 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         if pane.session is None and not pane.status.startswith("Starting"):
             self.call_after_refresh(pane.start)
 
-    @on(TerminalPane.CommandDone)
-    def _terminal_command_done(self) -> None:
+    def on_terminal_pane_command_done(self) -> None:
         self.editor_tabs.check_disk_now()  # a command may have written files: show them now
 
     def action_back(self) -> None:
@@ -412,6 +489,12 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
 
     def stop(self) -> None:
         """Called when the screen goes away: stop a run and the terminal, tell the hooks."""
-        self.query_one("#tests", TestPanel).cancel()
-        self.terminal.stop()
+        self.cancel_tests()
+        if self._panes_ready.is_set():
+            self.terminal.stop()
         self.hooks.session_ended()
+
+    def cancel_tests(self) -> None:
+        """Stop a running test run, if any (none runs before the panes are mounted)."""
+        if self._panes_ready.is_set():
+            self.test_panel.cancel()

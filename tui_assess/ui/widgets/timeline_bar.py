@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -60,6 +61,9 @@ def ruler(duration: float, width: int) -> str:
 
 class TimelineBar(Widget, can_focus=False):
     """The session at a glance; posts :class:`TimelineBar.Seek` on click and drag."""
+
+    # A press is a seek, not the start of a text selection (which repaints the whole screen).
+    ALLOW_SELECT = False
 
     DEFAULT_CSS = """
     TimelineBar { height: 3; }
@@ -115,6 +119,8 @@ class TimelineBar(Widget, can_focus=False):
         self.signals: list[float] = []
         self.hits: list[float] = []
         self._dragging = False
+        self._rows: list[list[Segment]] | None = None
+        """The three rows without the position, built once per width, theme and points."""
 
     # -- data ----------------------------------------------------------------------------
 
@@ -137,6 +143,7 @@ class TimelineBar(Widget, can_focus=False):
             self.signals = list(signals)
         if hits is not None:
             self.hits = list(hits)
+        self._rows = None
         self.refresh()
 
     def _layout_data(self) -> None:
@@ -144,14 +151,16 @@ class TimelineBar(Widget, can_focus=False):
         if width == self._width or width <= 0:
             return
         self._width = width
+        self._rows = None
         slice_s = self.duration / width if self.duration > 0 else 1.0
         self._buckets = self._activity(slice_s)[:width]
         self._ruler = ruler(self.duration, width)
 
     def watch_position(self, old: float, new: float) -> None:
         # Only the two columns that changed: a seek redraws two cells per row.
-        if self.column_of(old) != self.column_of(new):
-            self.refresh()
+        before, after = self.column_of(old), self.column_of(new)
+        if before != after:
+            self.refresh(Region(before, 0, 1, 3), Region(after, 0, 1, 3))
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -166,42 +175,56 @@ class TimelineBar(Widget, can_focus=False):
             return DENSITY[level], "typing"
         return GLYPHS.get(bucket.kind, "·"), bucket.kind
 
+    def _build_rows(self) -> list[list[Segment]]:
+        """Activity, points and ruler rows, one segment per cell, without the position."""
+        width = self.size.width
+        base = self.rich_style
+        styles: dict[str, Style] = {}
+
+        def style(name: str) -> Style:
+            if name not in styles:
+                styles[name] = base + self._style(name)
+            return styles[name]
+
+        activity = []
+        for col in range(width):
+            bucket = self._buckets[col] if col < len(self._buckets) else None
+            glyph, kind = self._activity_cell(bucket) if bucket else (" ", "idle")
+            activity.append(Segment(glyph, style(kind)))
+        points = [Segment(" ", base)] * width
+        for times, glyph, name in ((self.hits, "•", "hit"), (self.signals, "!", "signal"),
+                                   (self.marks, "◆", "mark")):
+            for t in times:
+                points[self.column_of(t)] = Segment(glyph, style(name))
+        ruler_style = style("ruler")
+        ruler_row = [Segment(ch, ruler_style) for ch in self._ruler.ljust(width)[:width]]
+        return [activity, points, ruler_row]
+
     def render_line(self, y: int) -> Strip:
         self._layout_data()
         width = self.size.width
         base = self.rich_style
+        if y > 2 or width <= 0:
+            return Strip.blank(width, base)
+        if self._rows is None or len(self._rows[0]) != width:
+            self._rows = self._build_rows()
+        row = list(self._rows[y])
         cursor = self.column_of(self.position)
         position = Style(bgcolor=self._style("position").bgcolor)
-        if y == 0:
-            segments = []
-            for col in range(width):
-                bucket = self._buckets[col] if col < len(self._buckets) else None
-                glyph, kind = self._activity_cell(bucket) if bucket else (" ", "idle")
-                style = base + self._style(kind)
-                if col == cursor:
-                    style += position
-                segments.append(Segment(glyph, style))
-            return Strip(segments, width)
         if y == 1:
-            row = [(" ", base)] * width
-            for points, glyph, name in ((self.hits, "•", "hit"), (self.signals, "!", "signal"),
-                                        (self.marks, "◆", "mark")):
-                style = base + self._style(name)
-                for t in points:
-                    row[self.column_of(t)] = (glyph, style)
-            row[cursor] = ("▲", base + self._style("cursor") + position)
-            return Strip([Segment(g, s) for g, s in row], width)
-        if y == 2:
-            text = self._ruler.ljust(width)[:width]
-            style = base + self._style("ruler")
-            return Strip([Segment(text[:cursor], style),
-                          Segment(text[cursor], style + position),
-                          Segment(text[cursor + 1:], style)], width)
-        return Strip.blank(width, base)
+            row[cursor] = Segment("▲", base + self._style("cursor") + position)
+        else:
+            row[cursor] = Segment(row[cursor].text, (row[cursor].style or base) + position)
+        return Strip(row, width)
 
     def on_resize(self, _event: events.Resize) -> None:
         self._width = -1
+        self._rows = None
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._rows = None  # a theme change: the cached rows' colours are stale
 
     # -- mouse: click and drag to seek ---------------------------------------------------
 

@@ -7,7 +7,10 @@ change marked, and a gutter that shows each line's origin.
 
 A Line API widget (only the visible lines are drawn, so a seek costs the same on a 20-line file
 as on a 2,000-line one); Pygments colours the lines around the viewport, with the same token
-map and themes as the editor.
+map and themes as the editor. A move redraws only the rows whose look changed: each row's
+look is a key (text, colours, origin, marks), a drawn row is cached by its key, and ``show``
+refreshes just the rows whose key differs from what is on the screen (a step typically one or
+two rows, not the whole view).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from pygments.lexer import Lexer
+from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,12 +33,18 @@ from textual.strip import Strip
 
 from tui_assess.session.origins import LineOrigin
 from tui_assess.ui.widgets.code_editor import (
-    WINDOW_AFTER,
     WINDOW_BEFORE,
     CodeEditor,
     _light_dark_themes,
     build_highlights,
 )
+
+#: Lines lexed below the view: fewer than the editor's (a replay move re-lexes the window,
+#: and lexing costs more per line than anything else a move does).
+WINDOW_AFTER = 10
+#: Lexed windows kept, by their text: moving back and forth, or past events that leave the
+#: lines around the view unchanged, colours them again without lexing.
+LEXED_KEPT = 32
 
 ORIGIN_GLYPHS = {"start": " ", "typed": "T", "paste": "P", "external": "E", "outside": "O",
                  "resume": "C", "reset": "R"}
@@ -70,7 +80,7 @@ class CodeView(ScrollView, can_focus=True):
     asks about."""
 
     DEFAULT_CSS = """
-    CodeView { background: $surface; }
+    CodeView { background: $surface; width: 1fr; height: 1fr; }
     CodeView > .code-view--gutter { color: $foreground 40%; }
     CodeView > .code-view--cursor-gutter {
         color: $text; background: $foreground 15%; text-style: bold;
@@ -110,9 +120,14 @@ class CodeView(ScrollView, can_focus=True):
         self._number_width = 3
         self._lexers: dict[str, Lexer | None] = {}
         self._highlights: dict[int, list[tuple[int, int, str]]] = {}
+        self._lexed: dict[tuple[Lexer, int, str], dict[int, list[tuple[int, int, str]]]] = {}
         self._window = (0, 0)
         self._styles: dict[str, Style] = {}
         self._theme = _light_dark_themes()
+        self._strips: dict[tuple[Any, ...], Strip] = {}
+        """Drawn rows by their look (``_row_key``)."""
+        self._drawn: dict[int, tuple[Any, ...]] = {}
+        """The look of each visible row (by its y in the view) as last drawn."""
 
     # -- content -------------------------------------------------------------------------
 
@@ -122,22 +137,35 @@ class CodeView(ScrollView, can_focus=True):
         """Show ``lines`` of ``path``; ``origin_at(i)`` gives line i's origin (None: not known
         yet, the gutter says so), ``latest`` the file's latest change; ``focus_line`` (0-based)
         is brought into view and gets the line cursor."""
-        changed = path != self.path or lines is not self.lines
-        self.path, self.lines, self.origin_at, self.message = path, lines, origin_at, message
-        self.latest = latest
-        self._number_width = max(3, len(str(len(lines))))
+        changed = path != self.path or lines != self.lines
         if changed:
+            self.path, self.lines = path, lines
             self._highlights = {}
             self._window = (0, 0)
             self._ensure_lexer()
-        width = max((len(line) for line in lines), default=0) + self._number_width + 4
-        self.virtual_size = Size(width, len(lines) + (1 if message else 0))
+        self.origin_at, self.message, self.latest = origin_at, message, latest
+        self._number_width = max(3, len(str(len(self.lines))))
+        width = max((len(line) for line in self.lines), default=0) + self._number_width + 4
+        self._set_virtual_size(Size(width, len(self.lines) + (1 if message else 0)))
+        last = len(self.lines) - 1
         if focus_line is not None:
-            self.cursor_line = max(0, min(focus_line, len(lines) - 1))
+            self.cursor_line = max(0, min(focus_line, last))
             self._scroll_to_cursor(center=True)
         else:
-            self.cursor_line = max(0, min(self.cursor_line, len(lines) - 1))
-        self.refresh()
+            self.cursor_line = max(0, min(self.cursor_line, last))
+        self._refresh_changed_rows()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        if size == self.virtual_size:
+            return
+        if not self.size:  # not laid out yet: the first layout sizes the scrollbars
+            self.virtual_size = size
+            return
+        # The view's size never follows its content (1fr by 1fr): a new length or width
+        # changes only the scrollbars, so skip the whole-screen relayout that setting
+        # virtual_size asks for (it cost a step several ms).
+        self.set_reactive(CodeView.virtual_size, size)
+        self._scroll_update(size)
 
     def origin_at_cursor(self) -> LineOrigin | None:
         if self.origin_at is None or not 0 <= self.cursor_line < len(self.lines):
@@ -163,7 +191,18 @@ class CodeView(ScrollView, can_focus=True):
 
     def watch_cursor_line(self) -> None:
         self.post_message(self.CursorMoved())
-        self.refresh()
+        self._refresh_changed_rows()
+
+    def _refresh_changed_rows(self) -> None:
+        """Refresh the visible rows whose look differs from what was last drawn."""
+        top = int(self.scroll_y)
+        for y in range(self.size.height):
+            if self._drawn.get(y) != self._row_key(top + y):
+                self.refresh_line(top + y)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a theme change: the cached rows' colours are stale
 
     def on_click(self, event: events.Click) -> None:
         line = int(self.scroll_y) + event.y
@@ -193,16 +232,24 @@ class CodeView(ScrollView, can_focus=True):
     def _highlight_window(self, top: int) -> None:
         start, end = self._window
         height = max(self.size.height, 40)
-        if start <= top and top + height <= end:
+        # The window ends at the file's end near the bottom: covered, not re-lexed per line.
+        if start <= top and min(top + height, len(self.lines)) <= end:
             return
         lexer = self._lexers.get(self.path or "")
         if lexer is None:
             return
         start = max(0, top - WINDOW_BEFORE)
         end = min(len(self.lines), top + height + WINDOW_AFTER)
-        spans = build_highlights(lexer, "\n".join(self.lines[start:end]))
-        self._highlights = {row + start: _char_spans(self.lines[row + start], s)
-                            for row, s in spans.items()}
+        text = "\n".join(self.lines[start:end])
+        key = (lexer, start, text)
+        highlights = self._lexed.pop(key, None)
+        if highlights is None:
+            highlights = {row + start: _char_spans(self.lines[row + start], s)
+                          for row, s in build_highlights(lexer, text).items()}
+            if len(self._lexed) >= LEXED_KEPT:
+                del self._lexed[next(iter(self._lexed))]
+        self._lexed[key] = highlights  # the most recently used last
+        self._highlights = highlights
         self._window = (start, end)
 
     def _syntax_style(self, name: str) -> Style | None:
@@ -221,9 +268,55 @@ class CodeView(ScrollView, can_focus=True):
         full = self._component(name)
         return Style(bgcolor=full.bgcolor, bold=full.bold)
 
+    def _row_key(self, row: int) -> tuple[Any, ...]:
+        """Everything a row's look depends on, except the theme (a theme change clears all)."""
+        scroll_x, width = int(self.scroll_x), self.size.width
+        if row >= len(self.lines):
+            return ("message" if row == len(self.lines) else "blank", self.message, width)
+        self._highlight_window(int(self.scroll_y))
+        origin = self.origin_at(row) if self.origin_at is not None else None
+        return (row, self._number_width, scroll_x, width, self.lines[row],
+                tuple(self._highlights.get(row, ())) if self._lexers.get(self.path or "")
+                else None,
+                origin.kind if origin is not None else None,
+                origin is not None and origin.latest.seq == self.latest,
+                row == self.cursor_line, row == self.cursor_line and self.has_focus)
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
+        row = int(self.scroll_y) + y
+        key = self._row_key(row)
+        self._drawn[y] = key
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) > 4 * max(self.size.height, 40):
+                self._strips.clear()
+            strip = self._strips[key] = self._render_row(row)
+        return strip
+
+    def _code_segments(self, line: str, spans: Sequence[tuple[int, int, str]], base: Style,
+                       overlay: Style | None) -> list[Segment]:
+        """``line`` in segments: ``base``, the syntax colours of ``spans``, then ``overlay``
+        (the row's background), laid as ``Text.stylize`` would, without a Text per row."""
+        plain = base + overlay if overlay else base
+        segments: list[Segment] = []
+        at = 0
+        for a, b, name in spans:
+            a, b = max(a, at), min(b, len(line))
+            if a >= b:
+                continue
+            syntax = self._syntax_style(name)
+            if a > at:
+                segments.append(Segment(line[at:a], plain))
+            style = plain if syntax is None else base + syntax + overlay if overlay \
+                else base + syntax
+            segments.append(Segment(line[a:b], style))
+            at = b
+        if at < len(line):
+            segments.append(Segment(line[at:], plain))
+        return segments
+
+    def _render_row(self, row: int) -> Strip:
+        scroll_x = int(self.scroll_x)
         width = self.size.width
         base = self.rich_style
         if row >= len(self.lines):
@@ -232,7 +325,6 @@ class CodeView(ScrollView, can_focus=True):
                 return Strip(text.render(self.app.console), text.cell_len).crop_extend(
                     0, width, base)
             return Strip.blank(width, base)
-        self._highlight_window(scroll_y)
         line = self.lines[row].rstrip("\r").expandtabs(4) if "\t" in self.lines[row] \
             else self.lines[row].rstrip("\r")
         origin = self.origin_at(row) if self.origin_at is not None else None
@@ -241,18 +333,17 @@ class CodeView(ScrollView, can_focus=True):
                                               else "gutter")
         glyph = "…" if origin is None else ORIGIN_GLYPHS.get(origin.kind, "?")
         glyph_style = base + self._component(origin.kind if origin else "start")
-        code = Text(line, style=base, no_wrap=True, end="")
-        for a, b, name in self._highlights.get(row, []) if "\t" not in self.lines[row] else []:
-            style = self._syntax_style(name)
-            if style is not None:
-                code.stylize(style, a, b)
         if origin is not None and origin.latest.seq == self.latest:
-            code.stylize(self._background("latest"))
+            overlay: Style | None = self._background("latest")
         elif is_cursor:
-            code.stylize(self._background("cursor"))
+            overlay = self._background("cursor")
+        else:
+            overlay = None
+        spans = self._highlights.get(row, []) if "\t" not in self.lines[row] else []
+        code = self._code_segments(strip_control_codes(line), spans, base, overlay)
         number = f" {row + 1:>{self._number_width}} "
         segments = [Segment(glyph, glyph_style), Segment(number, gutter_style)]
         gutter = len(number) + 1
-        body = Strip(code.render(self.app.console), code.cell_len)
+        body = Strip(code)
         body = body.crop_extend(scroll_x, scroll_x + max(width - gutter, 0), base)
         return Strip(segments + list(body), width).crop_extend(0, width, base).simplify()

@@ -69,13 +69,16 @@ class EventList(ScrollView, can_focus=True):
         self.refresh()
 
     def set_current(self, seq: int) -> None:
-        """Mark the last listed event at or before ``seq`` and bring it into view."""
+        """Mark the last listed event at or before ``seq`` and bring it into view (a move
+        in view repaints the two rows that changed; a scroll repaints the view)."""
+        before = bisect.bisect_right(self.seqs, self.current) - 1
         self.current = seq
         row = bisect.bisect_right(self.seqs, seq) - 1
         self.highlighted = row
         if row >= 0:
             self._reveal(row)
-        self.refresh()
+        if before != row:
+            self._refresh_rows(before, row)
 
     def on_resize(self) -> None:
         # Laid out for the first time (its tab shown): bring the current event into view.
@@ -95,8 +98,13 @@ class EventList(ScrollView, can_focus=True):
         if 0 <= self.highlighted < len(self.seqs):
             self.post_message(self.Jump(self.seqs[self.highlighted]))
 
-    def watch_highlighted(self) -> None:
-        self.refresh()
+    def watch_highlighted(self, old: int, new: int) -> None:
+        self._refresh_rows(old, new)
+
+    def _refresh_rows(self, *rows: int) -> None:
+        for row in rows:
+            if 0 <= row < len(self.seqs):
+                self.refresh_line(row)
 
     def on_click(self, event: events.Click) -> None:
         row = int(self.scroll_y) + event.y

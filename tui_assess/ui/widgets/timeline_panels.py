@@ -190,11 +190,18 @@ class ResourcesPanel(Vertical):
         super().__init__(**kwargs)
         self._times: list[float] = []
         self._samples: list[dict[str, Any]] = []
+        self._at = 0.0
+        self._now_shown: int | None = None
+        """The sample "At ..." shows (-1: the no-samples line), None: not drawn yet."""
+        self._visible = False
 
     def show_series(self, samples: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
         app = [s for s in samples if s.get("scope", "app") == "app"]
         self._times = [float(s["t"]) for s in app]
         self._samples = app
+        self._now_shown = None
+        if self._visible:
+            self._show_now()
 
         def series(key: str) -> list[float]:
             return _resample([float(s.get(key) or 0) for s in app], 80)
@@ -217,11 +224,28 @@ class ResourcesPanel(Vertical):
                           str(res.get("limit_hit") or "-"))
 
     def follow(self, t: float) -> None:
+        """The sample at session time ``t``; drawn when the panel is shown (a hidden tab costs
+        a move nothing), and only when it is another sample."""
+        self._at = t
+        if self._visible:
+            self._show_now()
+
+    def on_show(self) -> None:
+        self._visible = True
+        self._show_now()
+
+    def on_hide(self) -> None:
+        self._visible = False
+
+    def _show_now(self) -> None:
         samples = self._samples
+        i = max(bisect.bisect_right(self._times, self._at) - 1, 0) if samples else -1
+        if i == self._now_shown:
+            return
+        self._now_shown = i
         if not samples:
             self.query_one("#res-now", Static).update("No resource samples recorded.")
             return
-        i = max(bisect.bisect_right(self._times, t) - 1, 0)
         s = samples[i]
         self.query_one("#res-now", Static).update(
             f"At {clock(float(s['t']))}: app {s.get('app_cpu')}% CPU, {s.get('app_rss_mb')} MB; "
