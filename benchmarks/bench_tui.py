@@ -86,6 +86,8 @@ class Pty:
         os.close(slave)
         self.raw = b""
         self.text = b""
+        self._done = 0  # raw[:_done] is un-escaped into _done_text and never looked at again
+        self._done_text = b""
 
     def _read(self, timeout: float) -> None:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -95,8 +97,16 @@ class Pty:
             except OSError:
                 return
             self.raw += chunk
-            # answer nothing; strip escapes from the whole buffer (sequences may straddle reads)
-            self.text = ANSI.sub(b"", self.raw)
+            # Answer nothing; strip escapes. A sequence may straddle reads, so the tail from
+            # the last CSI start is un-escaped again on every read; what precedes it is
+            # complete (no sequence contains an ESC [) and done once. Un-escaping the whole
+            # buffer on every read cost the harness ~10 ms a read after a minute of typing,
+            # which the keystroke rows counted as the app's latency.
+            cut = self.raw.rfind(b"\x1b[", self._done)
+            if cut > self._done:
+                self._done_text += ANSI.sub(b"", self.raw[self._done : cut])
+                self._done = cut
+            self.text = self._done_text + ANSI.sub(b"", self.raw[self._done :])
 
     def wait_for(self, needle: bytes, timeout: float = 60.0, since: int = 0) -> float:
         """Seconds (perf_counter) when needle appeared in the un-escaped output after `since`."""

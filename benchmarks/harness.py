@@ -74,7 +74,7 @@ class Size:
 
 SMOKE = Size("smoke", 1, 1, 3, 0.3, 0.3, 0.3, 20, 300, 0.02, 5, 3, 3)
 QUICK = Size("quick", 3, 1, 15, 2.0, 2.0, 2.0, 500, 5000, 2.0, 100, 20, 20)
-FULL = Size("full", 9, 3, 60, 10.0, 3.0, 10.0, 500, 20000, 2.0, 200, 120, 60)
+FULL = Size("full", 9, 6, 40, 10.0, 3.0, 10.0, 500, 20000, 2.0, 200, 120, 60)
 
 
 def alternate(pairs: int, ours: Callable[[], T], base: Callable[[], T]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,11 +44,49 @@ def _commands(group, prefix=()):
 
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:
-    from pathlib import Path
-
     from tui_assess.cli import main
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for path, cmd in _commands(main):
         assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
         assert f"tui-assess {' '.join(path)}" in readme, f"{' '.join(path)} missing from README"
+
+
+@pytest.mark.parametrize(
+    ("args", "tui"),
+    [
+        ([], True),
+        (["practice"], True),
+        (["practice", "fix-sum"], True),
+        (["practice", "--help"], False),
+        (["practice", "a", "b"], False),
+        (["list"], False),
+        (["--version"], False),
+    ],
+)
+def test_the_entry_point_opens_the_tui_only_for_practice(args: list[str], tui: bool) -> None:
+    from tui_assess.entry import opens_the_tui
+
+    assert opens_the_tui(args) is tui
+
+
+def test_practice_starts_without_click_and_says_a_bad_challenge_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """`tui-assess practice X` skips click (issue 14: start-up) and still answers a bad
+    challenge the way every command does: one sentence on stderr, exit code 2."""
+    code = (
+        "import sys\n"
+        "from tui_assess.entry import main\n"
+        "sys.argv = ['tui-assess', 'practice', 'no-such-challenge']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print('click' in sys.modules, exc.code)\n"
+    )
+    env = {**os.environ, "TUI_ASSESS_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert proc.stdout.split() == ["False", "2"]
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("tui-assess: unknown challenge 'no-such-challenge'")

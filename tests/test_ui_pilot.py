@@ -573,6 +573,62 @@ def test_countdown_format(seconds: float, text: str) -> None:
     assert format_left(seconds) == text
 
 
+@pytest.mark.parametrize("seconds", [900.0, 899.9995, 600.3, 300.0005, 61.2, 1.0, 0.5, 0.0004])
+def test_the_countdown_wakes_just_after_its_text_changes(seconds: float) -> None:
+    from tui_assess.ui.widgets.countdown import (
+        CHANGE_MARGIN_S,
+        format_left,
+        seconds_to_next_change,
+    )
+
+    def shown(left: float) -> str:
+        return format_left(left) if left > 0 else "time is up"
+
+    delay = seconds_to_next_change(seconds)
+    assert CHANGE_MARGIN_S <= delay <= 1 + CHANGE_MARGIN_S
+    assert shown(seconds - delay) != shown(seconds)  # woken after the change...
+    just_before = min(seconds, seconds - delay + 2 * CHANGE_MARGIN_S)
+    assert shown(just_before) == shown(seconds)  # ...just after it
+
+
+@async_test
+async def test_the_countdown_redraws_once_per_change_and_expires() -> None:
+    """One wake a second, when the shown text changes, down to "time is up" and Expired."""
+    from textual.app import App, ComposeResult
+
+    from tui_assess.ui.widgets.countdown import Countdown, clock
+
+    class Clock(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Countdown(clock() + 2.5)
+
+    expired: list[object] = []
+    app = Clock()
+    async with app.run_test(message_hook=expired.append) as pilot:
+        countdown = app.query_one(Countdown)
+        wakes = 0
+        seconds_left = countdown.seconds_left
+
+        def counted() -> float | None:  # read once per wake
+            nonlocal wakes
+            wakes += 1
+            return seconds_left()
+
+        countdown.seconds_left = counted  # type: ignore[method-assign]
+        shown: list[str] = []
+
+        def expired_yet() -> bool:
+            if not shown or shown[-1] != countdown._shown:
+                shown.append(countdown._shown)
+            return countdown.has_class("-expired")
+
+        await wait_until(pilot, expired_yet, timeout=10)
+        await pilot.pause()
+    assert shown[-2:] == ["00:01 left", "time is up"]
+    assert wakes <= 3  # "00:03" shown at mount, then "00:02", "00:01", "time is up"
+    assert len({id(m) for m in expired if isinstance(m, Countdown.Expired)}) == 1  # bubbled
+
+
 @async_test
 async def test_large_file_is_highlighted_around_the_viewport(tmp_path: Path) -> None:
     app = make_app(tmp_path)

@@ -1,4 +1,4 @@
-from tui_assess.cli import main
+from tui_assess.entry import main
 
 if __name__ == "__main__":
     main()

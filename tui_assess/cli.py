@@ -559,33 +559,9 @@ def practice_cmd(challenge: str | None) -> None:
     The workspace is kept in the data folder (TUI_ASSESS_HOME/workspaces/<id>/), so you can
     stop and come back; progress (attempts, solved, best time) is kept there too.
     """
-    import shutil
+    from tui_assess.ui.launch import practice  # also the entry point's way in (entry.py)
 
-    from tui_assess.challenge.catalog import list_challenges, resolve
-    from tui_assess.session.hooks import RecorderHooks
-    from tui_assess.ui.app import AssessApp
-
-    start = resolve(challenge) if challenge is not None else None
-    size = shutil.get_terminal_size()
-    hooks = RecorderHooks(terminal_size=(size.columns, size.lines))
-    if start is None:
-        app = AssessApp(challenges=list_challenges(), hooks=hooks)  # type: ignore[arg-type]
-    else:
-        app = AssessApp(start=start, hooks=hooks)  # type: ignore[arg-type]
-    # The recorder's writer thread reports a full disk or a read-only folder at once, in words.
-    def recording_failed(message: str) -> None:
-        try:
-            app.call_from_thread(
-                app.notify, message, title="Session recording", severity="error", timeout=30
-            )
-        except RuntimeError:  # the app is not running (any more): say it on the terminal
-            click.echo(f"tui-assess: session recording: {message}", err=True)
-
-    hooks.on_error = recording_failed
-    app.run()
-    if hooks.path is not None and hooks.final_link is not None:
-        click.echo(f"Session recorded in {hooks.path}")
-        click.echo(f"Final link (keep it to prove the file is unchanged): {hooks.final_link}")
+    practice(challenge)
 
 
 @main.group("pack")

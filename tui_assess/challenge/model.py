@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_assess.errors import UserError
-from tui_assess.judge.types import Limits
+from tui_assess.sandbox.limits import Limits
 
 FORMAT_VERSION = 1
 CATEGORIES = (

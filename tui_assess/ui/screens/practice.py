@@ -91,6 +91,7 @@ class PracticeActions(Screen[None]):
         )
 
     async def _reset(self) -> None:
+        await self.mount_panes()
         self.cancel_tests()
         tabs = self.editor_tabs
         await tabs.close_all()

@@ -140,16 +140,14 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             yield Label("", id="ws-status")
             yield Countdown(self.deadline, id="countdown")
         with Horizontal(id="ws-main"):
-            yield WorkspaceTree(self.workspace, id="files")
+            # What the first screen does not need mounts right after its first paint (issue
+            # 14: start-up; see mount_panes): the side panel's tabs (the brief, the tests, the
+            # hints; an empty box keeps their place), the file tree below 150 columns (hidden
+            # there) and the terminal.
+            if self.app.size.width >= WIDE_TREE_COLUMNS:
+                yield WorkspaceTree(self.workspace, id="files")
             yield EditorTabs(self.workspace, self.hooks, id="editors")
-            # What the first screen does not show mounts right after the first paint (issue
-            # 14: start-up): the brief (Markdown: its parser and a widget per block), and the
-            # panes behind the other tabs and f12 (see mount_panes).
-            with TabbedContent(id="side"):
-                with TabPane("Brief", id="brief-pane"):
-                    yield VerticalScroll(id="brief-scroll")
-                yield TabPane("Tests", id="tests-pane")
-                yield TabPane("Hints", id="hints-pane")
+            yield Vertical(id="side")
         with Vertical(id="terminal-box"):
             yield Label(
                 "Terminal · a shell in your workspace, in the sandbox · f12 back to the editor "
@@ -159,25 +157,42 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         yield Footer()
 
     async def mount_panes(self) -> None:
-        """Mount the test results, hints and terminal panes, once; returns when they are
-        mounted. Called after the first paint, and awaited by every action that needs one (a
-        key pressed before they are there waits for them instead of finding nothing)."""
+        """Mount the side panel (brief, test results, hints), the file tree and the terminal,
+        once; returns when they are mounted. Called after the first paint, and awaited by every
+        action that needs one (a key pressed before they are there waits for them instead of
+        finding nothing)."""
         if not self._panes_mounting:
             self._panes_mounting = True
+            from textual.widgets import Markdown
+
             from tui_assess.ui.widgets.hints import HintsPanel
             from tui_assess.ui.widgets.terminal import TerminalPane
             from tui_assess.ui.widgets.test_panel import TestPanel
 
             shown = self.store.get(self.challenge.id).hints_shown if self.store else 0
-            await asyncio.gather(
-                self.query_one("#tests-pane").mount(TestPanel(id="tests")),
-                self.query_one("#hints-pane").mount(
-                    HintsPanel(list(self.challenge.hints), shown, id="hints-panel")
-                ),
-                self.query_one("#terminal-box").mount(
-                    TerminalPane(self.workspace, self.challenge.limits, self.hooks, id="terminal")
-                ),
-            )
+            side = TabbedContent(id="side")
+            for title, pane_id, content in (
+                ("Brief", "brief-pane", VerticalScroll(
+                    Markdown(self.challenge.brief(), id="brief"), id="brief-scroll")),
+                ("Tests", "tests-pane", TestPanel(id="tests")),
+                ("Hints", "hints-pane", HintsPanel(list(self.challenge.hints), shown,
+                                                   id="hints-panel")),
+            ):
+                side.compose_add_child(TabPane(title, content, id=pane_id))
+            main = self.query_one("#ws-main")
+            with self.app.batch_update():  # the box and the tabs swap places in one frame
+                await self.query_one("#side").remove()
+                tree = None if self.file_tree else WorkspaceTree(self.workspace, id="files")
+                await asyncio.gather(
+                    main.mount(side),
+                    *([main.mount(tree, before="#editors")] if tree else []),
+                    self.query_one("#terminal-box").mount(
+                        TerminalPane(self.workspace, self.challenge.limits, self.hooks,
+                                     id="terminal")
+                    ),
+                )
+            if tree is not None:
+                self._label_tree(tree)
             self._panes_ready.set()
         await self._panes_ready.wait()
 
@@ -204,8 +219,18 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
     async def open_file(self, rel: str, activate: bool = True) -> CodeEditor | None:
         return await self.editor_tabs.open_file(rel, activate)
 
+    @property
+    def file_tree(self) -> WorkspaceTree | None:
+        """The file tree; below 150 columns it mounts after the first paint (mount_panes)."""
+        found = self.query("#files")
+        return found.first(WorkspaceTree) if found else None
+
+    def _label_tree(self, tree: WorkspaceTree) -> None:
+        tree.root.set_label(f"{self.workspace.name}/")
+
     async def on_mount(self) -> None:
-        self.query_one("#files", WorkspaceTree).root.set_label(f"{self.workspace.name}/")
+        if self.file_tree is not None:
+            self._label_tree(self.file_tree)
         # The session starts before any file opens, so the file_open events are recorded.
         self.hooks.session_started(
             self.challenge,
@@ -219,13 +244,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.call_after_refresh(self._after_first_paint)
 
     async def _after_first_paint(self) -> None:
-        """What the first screen does not need: the brief, the hidden panes, the progress
+        """What the first screen does not need: the side panel, the hidden panes, the progress
         write (a disk sync), the challenge's data (a thread)."""
-        from textual.widgets import Markdown
-
-        await self.query_one("#brief-scroll", VerticalScroll).mount(
-            Markdown(self.challenge.brief(), id="brief")
-        )
         await self.mount_panes()
         if self.store is not None:
             self.store.opened(self.challenge.id)
@@ -248,7 +268,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         width_class = [c for w, c in self.HORIZONTAL_BREAKPOINTS if event.size.width >= w][-1]
         if width_class != self._width_class:
             self._width_class = width_class
-            self.query_one("#files", WorkspaceTree).fold()
+            if self.file_tree is not None:
+                self.file_tree.fold()
             self.remove_class("-tree-open")
 
     @on(EditorTabs.DirtyChanged)
@@ -262,7 +283,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
 
     @on(EditorTabs.TreeChanged)
     def _tree_changed(self) -> None:
-        self.query_one("#files", WorkspaceTree).reload()
+        if self.file_tree is not None:
+            self.file_tree.reload()
 
     @on(DirectoryTree.FileSelected, "#files")
     async def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
@@ -272,7 +294,7 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
             return
         await self.open_file(rel)
         if self.has_class("-narrow") and self.has_class("-tree-open"):
-            self.action_toggle_files()  # give the room back to the editor
+            await self.action_toggle_files()  # give the room back to the editor
 
     def action_open_file(self) -> None:
         from tui_assess.ui.widgets.editor_prompts import OpenFilePrompt
@@ -345,11 +367,13 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         self.running = True
         if self.has_class("-zoom-editor"):
             self.set_zoom("")  # the results must be seen
-        self.query_one("#side", TabbedContent).active = "tests-pane"
         self.hooks.run_started(suite)
-        self.with_panes(
-            lambda: self.test_panel.run(self.checker, self.challenge, self.workspace, suite)
-        )
+
+        def run() -> None:
+            self.query_one("#side", TabbedContent).active = "tests-pane"
+            self.test_panel.run(self.checker, self.challenge, self.workspace, suite)
+
+        self.with_panes(run)
 
     def action_cancel_run(self) -> None:
         self.with_panes(self._cancel_run)
@@ -394,7 +418,8 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
 
     # -- panels and consoles -----------------------------------------------------------------
 
-    def action_toggle_files(self) -> None:
+    async def action_toggle_files(self) -> None:
+        await self.mount_panes()
         tree = self.query_one("#files", WorkspaceTree)
         shown = tree.toggle()
         self.set_class(shown, "-tree-open")  # narrow: it takes the side panel's place
@@ -403,10 +428,12 @@ class WorkspaceScreen(PracticeActions, ConsoleActions):
         elif self.editor_tabs.active_editor is not None:
             self.editor_tabs.active_editor.focus()
 
-    def action_show_brief(self) -> None:
+    async def action_show_brief(self) -> None:
+        await self.mount_panes()
         self.query_one("#side", TabbedContent).active = "brief-pane"
 
-    def action_show_tests(self) -> None:
+    async def action_show_tests(self) -> None:
+        await self.mount_panes()
         self.query_one("#side", TabbedContent).active = "tests-pane"
 
     @property
