@@ -593,7 +593,12 @@ class SessionRecorder:
             return
 
         def loop() -> None:
-            import psutil  # here, not on the caller's thread: the TUI's start-up (issue 14)
+            # Importing psutil holds the GIL for ~20 ms: not on the caller's thread, and not
+            # while the TUI draws its first screen (issue 14, startup): the first sample comes
+            # that much later.
+            if self._sampler_stop.wait(min(0.5, interval / 2)):
+                return
+            import psutil
 
             proc = psutil.Process()
             proc.cpu_percent(None)

@@ -239,7 +239,9 @@ class CodeEditor(TextArea):
 
     def on_mount(self) -> None:
         if self._wants_highlight:
-            self._rehighlight_in_thread()
+            # After the first paint: the worker's lexing holds the GIL for 25-50 ms, which
+            # would otherwise delay the editor's first frame (issue 14, startup).
+            self.call_after_refresh(self._rehighlight_in_thread)
         self.watch(self, "scroll_y", lambda _y: self._viewport_moved(), init=False)
         self.call_after_refresh(self._viewport_moved)
         self._follow_app_theme()
