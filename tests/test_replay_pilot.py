@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fixtures.replay_support import HELPER, opened, recorded_once, replay_app, settled
 from fixtures.ui_support import async_test, wait_until
+from test_session_support import session_fixture
 from textual.binding import Binding
 from textual.widgets import Label, TabbedContent
 
@@ -25,7 +26,6 @@ from tui_assess.ui.widgets.timeline_code import CodeView
 from tui_assess.ui.widgets.timeline_events import EventList
 
 SIZE = (120, 40)
-OLD = Path(__file__).parent / "fixtures" / "sessions" / "old-187fc7f.tasession"
 
 
 @pytest.fixture(scope="module")
@@ -376,7 +376,8 @@ async def test_a_tampered_session_opens_with_the_warning_first(recorded: tuple[P
 
 @async_test
 async def test_a_session_from_the_first_recorder_opens(tmp_path: Path) -> None:
-    async with opened(OLD, None, tmp_path) as (app, pilot, screen):
+    old = session_fixture("old-187fc7f", tmp_path)
+    async with opened(old, None, tmp_path) as (app, pilot, screen):
         assert screen.verified is True
         assert text_of(screen) == ("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n"
                                    "    return a - b\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -9,8 +10,19 @@ from typing import Any
 
 from tui_assess.session import SessionRecorder
 
+FIXTURES = Path(__file__).parent / "fixtures" / "sessions"
 CHALLENGE_HASH = "c" * 64
 START_FILES = {"report.py": "def report():\n    return 1\n", "notes.md": "# notes\n"}
+
+
+def session_fixture(name: str, folder: Path) -> Path:
+    """A session file written by an older recorder, copied into ``folder`` as ``NAME.tasession``
+    with its sidecar link. The fixtures are kept as ``NAME.session-fixture`` (+ ``.link``):
+    session logs are user data, so no ``*.tasession`` is tracked."""
+    path = folder / f"{name}.tasession"
+    shutil.copyfile(FIXTURES / f"{name}.session-fixture", path)
+    shutil.copyfile(FIXTURES / f"{name}.session-fixture.link", f"{path}.link")
+    return path
 
 
 def new_recorder(path: Path, **options: Any) -> SessionRecorder:

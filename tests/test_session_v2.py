@@ -22,23 +22,24 @@ from typing import Any
 
 import pytest
 from test_session_kill import child as typing_child
-from test_session_support import START_FILES, connect, timed_recorder
+from test_session_support import (
+    FIXTURES,
+    START_FILES,
+    connect,
+    session_fixture,
+    timed_recorder,
+)
 
 from tui_assess.errors import UserError
 from tui_assess.exam.receipt import check_receipt
 from tui_assess.session import SessionRecorder, Timeline, store, verify
 from tui_assess.session.export import export_jsonl
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sessions"
-V1 = FIXTURES / "v1-exam.tasession"
 V1_EXPECTED = json.loads((FIXTURES / "v1-exam.expected.json").read_text(encoding="utf-8"))
 
 
 def copy_v1(tmp_path: Path) -> Path:
-    path = tmp_path / V1.name
-    shutil.copyfile(V1, path)
-    shutil.copyfile(store.sidecar_path(V1), store.sidecar_path(path))
-    return path
+    return session_fixture("v1-exam", tmp_path)
 
 
 def jsonl(path: Path) -> str:
