@@ -411,12 +411,12 @@ def report_cmd(session: Path, fmt: str, output: Path | None, results: Path | Non
     """Write a report of SESSION: score (regraded when `grade` stored one), tests, timeline,
     resources, code with each line's origin, integrity signals, the candidate's note; for an
     exam, its rules and whether a receipt was checked."""
-    from tui_assess.report.formats import receipt_summary, render
+    from tui_assess.report.formats import render_with_note
 
-    write_output(render(session, fmt, results=results, receipt=receipt), output)
-    if receipt is not None and fmt in ("exercism", "asciicast"):
-        # These formats have no field for it (asciicast shows it only as a marker): say it.
-        click.echo(receipt_summary(session, receipt), err=True)
+    text, note = render_with_note(session, fmt, results=results, receipt=receipt)
+    write_output(text, output)
+    if note is not None:  # a format with no field for the receipt's line: say it here
+        click.echo(note, err=True)
 
 
 @main.command("grade")

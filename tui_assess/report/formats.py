@@ -366,12 +366,10 @@ def render_asciicast(path: Path, marker: str | None = None) -> str:
     return f"{header}\n{json.dumps([0.0, 'm', marker], ensure_ascii=False)}\n{events}"
 
 
-def receipt_summary(path: Path, receipt: str) -> str:
-    """The receipt's one line (``receipt checked: matches``, ...) for the formats that have no
-    field for it: asciicast shows it as a marker, and the CLI prints it on stderr for both.
-    UserError for a malformed code or a session of no exam, as in every other format."""
-    exam = build(path, receipt=receipt).get("exam") or {}
-    return str(exam["receipt"]["summary"])
+def _receipt_line(doc: dict[str, Any]) -> str:
+    """The receipt's one line (``receipt checked: matches``, ...) of a document built with a
+    receipt (``build`` refuses a receipt for a session of no exam)."""
+    return str(doc["exam"]["receipt"]["summary"])
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -381,21 +379,31 @@ def render(path: Path, fmt: str, *, results: Path | None = None,
            receipt: str | None = None) -> str:
     """The report of the session at ``path`` in ``fmt``, as text. ``receipt``: the code the
     candidate read out, checked and reported by every format with a summary (exercism has no
-    place for it: see receipt_summary; asciicast shows it as a marker at 0 s)."""
+    place for it: see render_with_note; asciicast shows it as a marker at 0 s)."""
+    return render_with_note(path, fmt, results=results, receipt=receipt)[0]
+
+
+def render_with_note(path: Path, fmt: str, *, results: Path | None = None,
+                     receipt: str | None = None) -> tuple[str, str | None]:
+    """``render``'s text, and the receipt's line when ``fmt`` has no field for it (exercism,
+    asciicast): the CLI prints that on stderr. None otherwise."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "asciicast":
-        return render_asciicast(path, receipt_summary(path, receipt) if receipt else None)
+        line = _receipt_line(build(path, receipt=receipt)) if receipt else None
+        return render_asciicast(path, line), line
     doc = build(path, results=results, receipt=receipt)
     if fmt == "json":
-        return json.dumps(doc, indent=2) + "\n"
+        return json.dumps(doc, indent=2) + "\n", None
     if fmt == "html":
         from tui_assess.report.html import render_html
 
-        return render_html(doc)
+        return render_html(doc), None
     if fmt == "md":
-        return render_md(doc)
+        return render_md(doc), None
     if fmt == "junit":
-        return render_junit(doc)
-    platform = render_gradescope(doc) if fmt == "gradescope" else render_exercism(doc)
-    return json.dumps(platform, indent=2) + "\n"
+        return render_junit(doc), None
+    if fmt == "gradescope":
+        return json.dumps(render_gradescope(doc), indent=2) + "\n", None
+    line = _receipt_line(doc) if receipt else None
+    return json.dumps(render_exercism(doc), indent=2) + "\n", line
